@@ -1,0 +1,70 @@
+//! Kartoteka's use cases: authorization, transactions, audit and events. Knows nothing
+//! about HTTP; the JSON API and the web UI both call it.
+
+pub mod audit;
+pub mod auth;
+pub mod dictionaries;
+pub mod error;
+pub mod events;
+pub mod fields;
+pub mod records;
+pub mod users;
+pub mod views;
+
+pub use error::{AppError, AppResult};
+pub use kartoteka_domain::access::Actor;
+
+use kartoteka_store::Db;
+use std::sync::Arc;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Region for phone numbers typed without a country code.
+    pub default_region: String,
+    /// Zone for dates typed without a time or zone.
+    pub zone: chrono_tz::Tz,
+    pub session_ttl_secs: i64,
+    /// Failed log-ins within `login_window_secs` before the name is throttled.
+    pub login_max_failures: i64,
+    pub login_window_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_region: "PL".into(),
+            zone: chrono_tz::Europe::Warsaw,
+            session_ttl_secs: 8 * 3600,
+            login_max_failures: 5,
+            login_window_secs: 300,
+        }
+    }
+}
+
+/// The application: the database, the settings and the event bus, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub events: Arc<dyn events::EventBus>,
+}
+
+impl App {
+    pub fn new(db: Db, settings: Settings) -> App {
+        App {
+            db,
+            settings: Arc::new(settings),
+            events: Arc::new(events::LocalBus::new()),
+        }
+    }
+
+    /// Migrates the schema and seeds the dictionaries.
+    pub async fn prepare(&self) -> AppResult<()> {
+        self.db.migrate().await?;
+        let mut tx = self.db.begin_write().await?;
+        kartoteka_store::dictionaries::seed(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

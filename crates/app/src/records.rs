@@ -1,0 +1,437 @@
+//! Records: create, read, update (JSON Merge Patch with If-Match), delete, list, identify.
+
+use kartoteka_domain::Invalid;
+use kartoteka_domain::access::RecordScope;
+use kartoteka_domain::field::FieldDefinition;
+use kartoteka_domain::ids::PublicId;
+use kartoteka_domain::phone::normalize_phone_query;
+use kartoteka_domain::record::{
+    FieldError, RecordData, RecordKind, Source, WriteContext, apply_patch, diff,
+};
+use kartoteka_domain::time::now_ms;
+use kartoteka_store::cards::{self, Card};
+use kartoteka_store::list::{self, ListQuery, SortKey};
+use kartoteka_store::params::Param;
+use kartoteka_store::records::{self as store, RowMeta};
+use kartoteka_store::{StoreError, dictionaries, fields, users};
+use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::events::Event;
+use crate::views::{IdentifyMatch, IdentifyResult, RecordPage, RecordView};
+use crate::{Actor, App, AppError, AppResult};
+
+/// The outcome of an update.
+pub struct Saved {
+    pub record: RecordView,
+    /// The patch was applied on top of changes made since the client's version.
+    pub merged: bool,
+    pub changed: Vec<String>,
+}
+
+/// Sorting and paging of a list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    /// `last_name` (default), `created_at`, `modified_at` or `id`; `-` in front for descending.
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+struct Definitions {
+    custom: Vec<FieldDefinition>,
+    custom_ids: HashMap<String, i64>,
+    dictionaries: BTreeMap<String, Vec<String>>,
+}
+
+impl App {
+    async fn definitions(&self) -> AppResult<Definitions> {
+        let stored = fields::list(&self.db.pool).await?;
+        Ok(Definitions {
+            custom_ids: stored.iter().map(|f| (f.def.key.clone(), f.id)).collect(),
+            custom: stored.into_iter().map(|f| f.def).collect(),
+            dictionaries: dictionaries::active_codes(&self.db.pool).await?,
+        })
+    }
+
+    pub async fn custom_definitions(&self) -> AppResult<Vec<FieldDefinition>> {
+        Ok(fields::list(&self.db.pool).await?.into_iter().map(|f| f.def).collect())
+    }
+
+    fn context<'a>(&'a self, actor: &Actor, kind: RecordKind, defs: &'a Definitions, creating: bool) -> WriteContext<'a> {
+        WriteContext {
+            kind,
+            default_region: &self.settings.default_region,
+            zone: self.settings.zone,
+            custom_fields: &defs.custom,
+            dictionaries: &defs.dictionaries,
+            bound_by_flags: actor.bound_by_field_flags(),
+            creating,
+        }
+    }
+
+    /// May `actor` open this record?
+    async fn check_reach(&self, conn: &mut AnyConnection, actor: &Actor, record_id: i64) -> AppResult<()> {
+        match actor.record_scope() {
+            RecordScope::All => Ok(()),
+            RecordScope::AgentCampaigns if store::agent_reaches(conn, record_id, actor.user_id).await? => Ok(()),
+            // Not revealing whether the record exists.
+            _ => Err(AppError::NotFound("the record".into())),
+        }
+    }
+
+    pub async fn create_record(&self, actor: &Actor, body: &Map<String, Value>, source: Source) -> AppResult<RecordView> {
+        if !actor.may_create_records() {
+            return Err(AppError::forbidden());
+        }
+        let kind = match body.get("kind").and_then(Value::as_str) {
+            Some(k) => RecordKind::parse(k).map_err(|e| AppError::field("kind", e))?,
+            None => return Err(AppError::invalid("kind", "required", "kind is `person` or `organization`")),
+        };
+        let defs = self.definitions().await?;
+        let mut patch = body.clone();
+        patch.remove("kind");
+        let (data, touched) = apply_patch(&RecordData::default(), &patch, &self.context(actor, kind, &defs, true))
+            .map_err(AppError::Validation)?;
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let (organization_id, user_ids) = resolve_links(&mut tx, kind, &data, &touched).await?;
+        let display_name = data.display_name(kind);
+        let meta = RowMeta { display_name: &display_name, organization_id, at: now, by: Some(actor.user_id) };
+        let mut attempt = 0;
+        let (id, public_id) = loop {
+            let public_id = PublicId::generate();
+            match store::insert(&mut tx, public_id.as_str(), kind, &data, &meta, source.as_str()).await {
+                Ok(id) => break (id, public_id),
+                // A random ID collided: draw again (the failed statement changed nothing).
+                Err(StoreError::Unique(_)) if attempt < 5 => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let changes = diff(&RecordData::default(), &data);
+        let keys: BTreeSet<String> = changes.iter().map(|c| c.field.clone()).collect();
+        store::replace_children(&mut tx, id, &data, &keys, &defs.custom_ids, &user_ids).await?;
+        store::note_changes(&mut tx, id, &keys.iter().cloned().collect::<Vec<_>>(), 1, now).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "record",
+            Some(public_id.as_str()),
+            json!({"kind": kind.as_str(), "source": source.as_str(), "changes": changes}),
+        )
+        .await?;
+        let card = cards::by_ids(&mut *tx, self.db.backend, &[id]).await?;
+        tx.commit().await?;
+        self.events.publish(Event::RecordCreated { id: public_id.to_string(), by: actor.username.clone() });
+        let card = card.first().ok_or_else(|| AppError::Unexpected("created record vanished".into()))?;
+        Ok(RecordView::new(card, actor, &defs.custom))
+    }
+
+    pub async fn get_record(&self, actor: &Actor, public_id: &str) -> AppResult<RecordView> {
+        let card = self.load_card(actor, public_id).await?;
+        Ok(RecordView::new(&card, actor, &self.custom_definitions().await?))
+    }
+
+    async fn load_card(&self, actor: &Actor, public_id: &str) -> AppResult<Card> {
+        let pid = parse_id(public_id)?;
+        let card = cards::by_public_id(&self.db.pool, self.db.backend, pid.as_str())
+            .await
+            .map_err(|e| not_found(e, "the record"))?;
+        let mut conn = self.db.pool.acquire().await?;
+        self.check_reach(&mut conn, actor, card.id).await?;
+        Ok(card)
+    }
+
+    /// Applies a JSON Merge Patch. With `if_match`, changes made since that version are kept
+    /// when the patch touches none of them; otherwise 412 with their current values.
+    pub async fn update_record(
+        &self,
+        actor: &Actor,
+        public_id: &str,
+        patch: &Map<String, Value>,
+        if_match: Option<i64>,
+    ) -> AppResult<Saved> {
+        let pid = parse_id(public_id)?;
+        let defs = self.definitions().await?;
+        let mut tx = self.db.begin_write().await?;
+        let (id, kind, version) = store::lock(&mut tx, self.db.backend, pid.as_str())
+            .await
+            .map_err(|e| not_found(e, "the record"))?;
+        self.check_reach(&mut tx, actor, id).await?;
+        let current = cards::by_ids(&mut *tx, self.db.backend, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::NotFound("the record".into()))?;
+        let mut patch = patch.clone();
+        if !actor.sees_national_ids() {
+            keep_masked(&mut patch, &current, &defs.custom);
+        }
+        let (next, touched) = apply_patch(&current.data, &patch, &self.context(actor, kind, &defs, false))
+            .map_err(AppError::Validation)?;
+        let stale = if_match.is_some_and(|v| v != version);
+        if let Some(since) = if_match.filter(|_| stale) {
+            if since > version || since < 1 {
+                return Err(AppError::invalid("If-Match", "unknown_version", format!("the record is at version {version}")));
+            }
+            let changed = store::changed_since(&mut tx, id, since).await?;
+            let overlap: Map<String, Value> = touched
+                .iter()
+                .filter(|k| changed.contains(*k) && next.value_of(k) != current.data.value_of(k))
+                .map(|k| (k.clone(), current.data.value_of(k)))
+                .collect();
+            if !overlap.is_empty() {
+                return Err(AppError::PreconditionFailed { since, current_version: version, current: overlap });
+            }
+        }
+        let changes = diff(&current.data, &next);
+        if changes.is_empty() {
+            tx.rollback().await?;
+            return Ok(Saved { record: RecordView::new(&current, actor, &defs.custom), merged: stale, changed: Vec::new() });
+        }
+        let keys: BTreeSet<String> = changes.iter().map(|c| c.field.clone()).collect();
+        let (organization_id, user_ids) = resolve_links(&mut tx, kind, &next, &keys).await?;
+        let organization_id = match (keys.contains("organization"), &current.data.organization) {
+            (true, _) => organization_id,
+            (false, Some(org)) => store::find(&mut tx, org).await?.map(|(i, _)| i),
+            (false, None) => None,
+        };
+        let now = now_ms();
+        let display_name = next.display_name(kind);
+        let new_version = version + 1;
+        let meta = RowMeta { display_name: &display_name, organization_id, at: now, by: Some(actor.user_id) };
+        store::update(&mut tx, id, kind, &next, &meta, new_version).await?;
+        store::replace_children(&mut tx, id, &next, &keys, &defs.custom_ids, &user_ids).await?;
+        let key_list: Vec<String> = keys.iter().cloned().collect();
+        store::note_changes(&mut tx, id, &key_list, new_version, now).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "update",
+            "record",
+            Some(pid.as_str()),
+            json!({"version": new_version, "merged": stale, "changes": changes}),
+        )
+        .await?;
+        let card = cards::by_ids(&mut *tx, self.db.backend, &[id]).await?;
+        tx.commit().await?;
+        self.events.publish(Event::RecordUpdated {
+            id: pid.to_string(),
+            version: new_version,
+            by: actor.username.clone(),
+            fields: key_list.clone(),
+        });
+        let card = card.first().ok_or_else(|| AppError::Unexpected("updated record vanished".into()))?;
+        Ok(Saved { record: RecordView::new(card, actor, &defs.custom), merged: stale, changed: key_list })
+    }
+
+    pub async fn delete_record(&self, actor: &Actor, public_id: &str) -> AppResult<()> {
+        if !actor.may_delete_records() {
+            return Err(AppError::forbidden());
+        }
+        let pid = parse_id(public_id)?;
+        let defs = self.custom_definitions().await?;
+        let mut tx = self.db.begin_write().await?;
+        let card = cards::by_public_id(&mut *tx, self.db.backend, pid.as_str())
+            .await
+            .map_err(|e| not_found(e, "the record"))?;
+        // The audit entry keeps the whole record (administrators read it).
+        let snapshot = serde_json::to_value(RecordView::new(&card, actor, &defs))
+            .map_err(|e| AppError::Unexpected(e.to_string()))?;
+        store::delete(&mut tx, card.id).await?;
+        crate::audit::record(&mut tx, actor, "delete", "record", Some(pid.as_str()), json!({"snapshot": snapshot})).await?;
+        tx.commit().await?;
+        self.events.publish(Event::RecordDeleted { id: pid.to_string(), by: actor.username.clone() });
+        Ok(())
+    }
+
+    pub async fn list_records(&self, actor: &Actor, params: &ListParams) -> AppResult<RecordPage> {
+        let agent = match actor.record_scope() {
+            _ if actor.role == kartoteka_domain::access::Role::Integration => return Err(AppError::forbidden()),
+            RecordScope::All => None,
+            RecordScope::AgentCampaigns => Some(actor.user_id),
+            RecordScope::None => return Err(AppError::forbidden()),
+        };
+        let (sort, descending) = parse_sort(params.sort.as_deref())?;
+        let limit = params.limit.unwrap_or(50);
+        if !(1..=1000).contains(&limit) {
+            return Err(AppError::invalid("limit", "out_of_range", "limit is between 1 and 1000"));
+        }
+        let after = params.cursor.as_deref().map(|c| decode_cursor(c, sort, descending)).transpose()?;
+        let query = ListQuery { sort, descending, after, limit, agent };
+        let (ids, next) = list::page(&self.db.pool, &query).await?;
+        let total = list::count(&self.db.pool, agent).await?;
+        let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
+        let defs = self.custom_definitions().await?;
+        Ok(RecordPage {
+            items: cards.iter().map(|c| RecordView::new(c, actor, &defs)).collect(),
+            next_cursor: next.map(|p| encode_cursor(sort, descending, &p)),
+            total,
+        })
+    }
+
+    /// Records having this phone (any format) or e-mail among their contact data.
+    pub async fn identify(&self, actor: &Actor, phone: Option<&str>, email: Option<&str>) -> AppResult<IdentifyResult> {
+        let (normalized, phone_key, email_key) = match (phone, email) {
+            (Some(p), _) => {
+                let n = normalize_phone_query(p, &self.settings.default_region)
+                    .ok_or_else(|| AppError::invalid("phone", "invalid_phone", "not a valid phone number"))?;
+                (n.clone(), Some(n), None)
+            }
+            (None, Some(e)) => {
+                let e = e.trim().to_lowercase();
+                if e.is_empty() {
+                    return Err(AppError::invalid("email", "required", "give an e-mail address"));
+                }
+                (e.clone(), None, Some(e))
+            }
+            (None, None) => return Err(AppError::invalid("phone", "required", "give phone or email")),
+        };
+        let ids = cards::ids_by_contact(&self.db.pool, phone_key.as_deref(), email_key.as_deref(), None, 50).await?;
+        let matches = if actor.identify_sees_cards() {
+            let defs = self.custom_definitions().await?;
+            cards::by_ids(&self.db.pool, self.db.backend, &ids)
+                .await?
+                .iter()
+                .map(|c| IdentifyMatch {
+                    id: c.public_id.clone(),
+                    display_name: c.display_name.clone(),
+                    record: Some(RecordView::new(c, actor, &defs)),
+                })
+                .collect()
+        } else {
+            cards::names(&self.db.pool, &ids)
+                .await?
+                .into_iter()
+                .map(|(id, display_name)| IdentifyMatch { id, display_name, record: None })
+                .collect()
+        };
+        Ok(IdentifyResult { normalized, matches })
+    }
+}
+
+fn parse_id(public_id: &str) -> AppResult<PublicId> {
+    PublicId::parse(public_id).map_err(|_| AppError::NotFound("the record".into()))
+}
+
+fn not_found(e: StoreError, what: &str) -> AppError {
+    match e {
+        StoreError::NotFound => AppError::NotFound(what.into()),
+        e => e.into(),
+    }
+}
+
+/// An agent who cannot see PESEL sends back the masked value: that is no change.
+fn keep_masked(patch: &mut Map<String, Value>, current: &Card, defs: &[FieldDefinition]) {
+    let masked = |v: Option<&String>| v.and_then(|p| kartoteka_domain::national::Pesel::parse(p).ok()).map(|p| p.masked());
+    if patch.get("pesel").and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == masked(current.data.fields.get("pesel"))) {
+        patch.remove("pesel");
+    }
+    for d in defs.iter().filter(|d| d.field_type == kartoteka_domain::field::FieldType::Pesel) {
+        let flat = format!("custom.{}", d.key);
+        let m = masked(current.data.custom.get(&d.key));
+        if patch.get(&flat).and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == m) {
+            patch.remove(&flat);
+        }
+        if let Some(Value::Object(nested)) = patch.get_mut("custom") {
+            if nested.get(&d.key).and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == m) {
+                nested.remove(&d.key);
+            }
+        }
+    }
+}
+
+/// Checks the organization and managers a write names; returns the organization's internal
+/// ID and the managers' user IDs.
+async fn resolve_links(
+    conn: &mut AnyConnection,
+    kind: RecordKind,
+    data: &RecordData,
+    keys: &BTreeSet<String>,
+) -> AppResult<(Option<i64>, HashMap<String, i64>)> {
+    let mut errors = Vec::new();
+    let mut organization_id = None;
+    if let Some(org) = &data.organization {
+        match store::find(conn, org).await? {
+            Some((id, RecordKind::Organization)) if kind == RecordKind::Person => organization_id = Some(id),
+            Some(_) => errors.push(FieldError::new(
+                "organization",
+                Invalid::new("not_an_organization", format!("{org} is not an organization")),
+            )),
+            None => errors.push(FieldError::new("organization", Invalid::new("not_found", format!("no record {org}")))),
+        }
+    }
+    let user_ids = if keys.contains("managers") {
+        let ids = users::ids_by_usernames(conn, &data.managers).await?;
+        for m in data.managers.iter().filter(|m| !ids.contains_key(*m)) {
+            errors.push(FieldError::new("managers", Invalid::new("not_found", format!("no user {m}"))));
+        }
+        ids
+    } else {
+        HashMap::new()
+    };
+    if errors.is_empty() { Ok((organization_id, user_ids)) } else { Err(AppError::Validation(errors)) }
+}
+
+fn parse_sort(sort: Option<&str>) -> AppResult<(SortKey, bool)> {
+    let s = sort.unwrap_or("last_name");
+    let (desc, name) = match s.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, s),
+    };
+    let key = match name {
+        "last_name" | "name" => SortKey::Name,
+        "created_at" => SortKey::CreatedAt,
+        "modified_at" => SortKey::ModifiedAt,
+        "id" => SortKey::Id,
+        _ => {
+            return Err(AppError::invalid(
+                "sort",
+                "invalid_sort",
+                "sort by last_name, created_at, modified_at or id (prefix - for descending)",
+            ));
+        }
+    };
+    Ok((key, desc))
+}
+
+fn sort_name(k: SortKey) -> &'static str {
+    match k {
+        SortKey::Name => "n",
+        SortKey::CreatedAt => "c",
+        SortKey::ModifiedAt => "m",
+        SortKey::Id => "i",
+    }
+}
+
+fn encode_cursor(sort: SortKey, desc: bool, position: &[Param]) -> String {
+    let values: Vec<Value> = position
+        .iter()
+        .map(|p| match p {
+            Param::Text(t) => json!(t),
+            Param::Int(i) => json!(i),
+            Param::Real(r) => json!(r),
+        })
+        .collect();
+    hex::encode(json!({"s": sort_name(sort), "d": desc, "p": values}).to_string())
+}
+
+fn decode_cursor(cursor: &str, sort: SortKey, desc: bool) -> AppResult<Vec<Param>> {
+    let bad = || AppError::invalid("cursor", "invalid_cursor", "the cursor is damaged or belongs to another sort");
+    let bytes = hex::decode(cursor).map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if v["s"] != json!(sort_name(sort)) || v["d"] != json!(desc) {
+        return Err(bad());
+    }
+    v["p"]
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|x| match x {
+            Value::String(s) => Ok(Param::from(s.clone())),
+            Value::Number(n) => n.as_i64().map(Param::from).ok_or_else(bad),
+            _ => Err(bad()),
+        })
+        .collect()
+}

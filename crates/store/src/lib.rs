@@ -1,0 +1,51 @@
+//! All SQL of Kartoteka: schema, migrations and queries, for SQLite and PostgreSQL.
+
+pub mod audit;
+pub mod cards;
+pub mod db;
+pub mod dictionaries;
+pub mod fields;
+pub mod list;
+pub mod params;
+pub mod records;
+pub mod users;
+
+pub use db::{Backend, Db, Tx};
+pub use sqlx::Error as SqlxError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; the text names the constraint or column.
+    #[error("already exists: {0}")]
+    Unique(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Sql(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Unique(db.message().to_string());
+            }
+        }
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            e => StoreError::Sql(e),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;

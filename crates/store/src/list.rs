@@ -1,0 +1,96 @@
+//! Listing records in pages: keyset paging on the sort key with the public ID as tie-break.
+
+use sqlx::{Any, Executor, Row};
+
+use crate::cards::push_agent_scope;
+use crate::params::{Param, Sql};
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Last name, first name, ID (the default; Polish collation).
+    Name,
+    CreatedAt,
+    ModifiedAt,
+    Id,
+}
+
+impl SortKey {
+    /// The ORDER BY columns, the last of them the unique public ID.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            SortKey::Name => &["r.sort_last", "r.sort_first", "r.public_id"],
+            SortKey::CreatedAt => &["r.created_at", "r.public_id"],
+            SortKey::ModifiedAt => &["r.modified_at", "r.public_id"],
+            SortKey::Id => &["r.public_id"],
+        }
+    }
+}
+
+/// Where a page starts: the sort values of the last row of the previous page.
+pub type Position = Vec<Param>;
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub sort: SortKey,
+    pub descending: bool,
+    pub after: Option<Position>,
+    pub limit: i64,
+    /// Only the records this agent reaches.
+    pub agent: Option<i64>,
+}
+
+/// One page: internal IDs in order, and the position after the last one when more follow.
+pub async fn page<'e, E: Executor<'e, Database = Any>>(exec: E, q: &ListQuery) -> Result<(Vec<i64>, Option<Position>)> {
+    let cols = q.sort.columns();
+    let mut sql = Sql::new(format!("SELECT r.id, {} FROM records r WHERE 1 = 1", cols.join(", ")));
+    if let Some(user) = q.agent {
+        sql.push(" AND ");
+        push_agent_scope(&mut sql, "r.id", user);
+    }
+    if let Some(after) = &q.after {
+        if after.len() != cols.len() {
+            return Err(StoreError::Corrupt("the cursor does not fit the sort".into()));
+        }
+        sql.push(&format!(" AND ({}) {} (", cols.join(", "), if q.descending { "<" } else { ">" }));
+        for (i, v) in after.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(v.clone());
+        }
+        sql.push(")");
+    }
+    let dir = if q.descending { " DESC" } else { "" };
+    let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
+    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(q.limit + 1);
+    let rows = sql.query().fetch_all(exec).await?;
+    let more = rows.len() as i64 > q.limit;
+    let rows = &rows[..rows.len().min(q.limit as usize)];
+    let ids = rows.iter().map(|r| r.try_get::<i64, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if c.ends_with("_at") {
+                        last.try_get::<i64, _>(i + 1).map(Param::from)
+                    } else {
+                        last.try_get::<String, _>(i + 1).map(Param::from)
+                    }
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        ),
+        _ => None,
+    };
+    Ok((ids, next))
+}
+
+pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, agent: Option<i64>) -> Result<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM records r");
+    if let Some(user) = agent {
+        sql.push(" WHERE ");
+        push_agent_scope(&mut sql, "r.id", user);
+    }
+    Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
+}

@@ -1,0 +1,309 @@
+//! Writing records: the row, its contact data and values, and per-field change tracking.
+
+use kartoteka_domain::record::{RecordData, RecordKind, TEXT_FIELDS};
+use kartoteka_domain::text::sort_key;
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::params::{Param, Sql, multi_insert};
+use crate::{Backend, Result, StoreError};
+
+/// Most parameters one statement may carry on either backend.
+pub const MAX_PARAMS: usize = 30_000;
+
+/// What the records row holds besides the field values.
+pub struct RowMeta<'a> {
+    pub display_name: &'a str,
+    pub organization_id: Option<i64>,
+    pub at: i64,
+    pub by: Option<i64>,
+}
+
+/// Collation keys of the default sort: last name (an organization's name for organizations)
+/// and first name.
+pub fn sort_keys(kind: RecordKind, data: &RecordData, display_name: &str) -> (String, String) {
+    let last = match kind {
+        RecordKind::Person => data.field("last_name").unwrap_or(display_name),
+        RecordKind::Organization => display_name,
+    };
+    (sort_key(last), sort_key(data.field("first_name").unwrap_or_default()))
+}
+
+fn text_params(data: &RecordData) -> impl Iterator<Item = Param> + '_ {
+    TEXT_FIELDS.iter().map(|f| Param::from(data.field(f)))
+}
+
+/// Inserts the records row; returns its internal ID.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    public_id: &str,
+    kind: RecordKind,
+    data: &RecordData,
+    meta: &RowMeta<'_>,
+    source: &str,
+) -> Result<i64> {
+    let (sort_last, sort_first) = sort_keys(kind, data, meta.display_name);
+    let cols = [
+        &["public_id", "kind"][..],
+        &TEXT_FIELDS[..],
+        &[
+            "display_name",
+            "organization_id",
+            "created_at",
+            "created_by",
+            "source",
+            "modified_at",
+            "modified_by",
+            "version",
+            "sort_last",
+            "sort_first",
+        ][..],
+    ]
+    .concat();
+    let mut sql = Sql::new(format!("INSERT INTO records ({}) VALUES (", cols.join(", ")));
+    let mut values: Vec<Param> = vec![public_id.into(), kind.as_str().into()];
+    values.extend(text_params(data));
+    values.extend([
+        meta.display_name.into(),
+        meta.organization_id.into(),
+        meta.at.into(),
+        meta.by.into(),
+        source.into(),
+        meta.at.into(),
+        meta.by.into(),
+        1.into(),
+        sort_last.into(),
+        sort_first.into(),
+    ]);
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(v);
+    }
+    sql.push(") RETURNING id");
+    let row = sql.query().fetch_one(&mut *conn).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Rewrites the records row with `data` and sets its version.
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    kind: RecordKind,
+    data: &RecordData,
+    meta: &RowMeta<'_>,
+    version: i64,
+) -> Result<()> {
+    let (sort_last, sort_first) = sort_keys(kind, data, meta.display_name);
+    let mut sql = Sql::new("UPDATE records SET ");
+    for (f, v) in TEXT_FIELDS.iter().zip(text_params(data)) {
+        sql.push(f).push(" = ").bind(v).push(", ");
+    }
+    sql.push("display_name = ").bind(meta.display_name);
+    sql.push(", organization_id = ").bind(meta.organization_id);
+    sql.push(", modified_at = ").bind(meta.at);
+    sql.push(", modified_by = ").bind(meta.by);
+    sql.push(", version = ").bind(version);
+    sql.push(", sort_last = ").bind(sort_last);
+    sql.push(", sort_first = ").bind(sort_first);
+    sql.push(" WHERE id = ").bind(id);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Replaces the listed collections (`phones`, `emails`, `tags`, `managers`, `custom.*`).
+/// `field_ids` maps custom keys to definitions, `user_ids` usernames to users.
+pub async fn replace_children(
+    conn: &mut AnyConnection,
+    id: i64,
+    data: &RecordData,
+    changed: &BTreeSet<String>,
+    field_ids: &HashMap<String, i64>,
+    user_ids: &HashMap<String, i64>,
+) -> Result<()> {
+    let mut statements: Vec<Sql> = Vec::new();
+    let delete = |table: &str| {
+        let mut s = Sql::new(format!("DELETE FROM {table} WHERE record_id = "));
+        s.bind(id);
+        s
+    };
+    if changed.contains("phones") {
+        statements.push(delete("phones"));
+        let rows: Vec<Vec<Param>> = data
+            .phones
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                vec![
+                    id.into(),
+                    (i as i64).into(),
+                    p.number.clone().into(),
+                    p.raw.clone().into(),
+                    p.phone_type.as_str().into(),
+                    p.extension.clone().into(),
+                    p.default.into(),
+                ]
+            })
+            .collect();
+        statements.extend(multi_insert(
+            "phones",
+            &["record_id", "position", "number", "raw", "phone_type", "extension", "is_default"],
+            &rows,
+            MAX_PARAMS,
+        ));
+    }
+    if changed.contains("emails") {
+        statements.push(delete("emails"));
+        let rows: Vec<Vec<Param>> = data
+            .emails
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                vec![
+                    id.into(),
+                    (i as i64).into(),
+                    e.address.clone().into(),
+                    e.normalized().into(),
+                    e.default.into(),
+                ]
+            })
+            .collect();
+        statements.extend(multi_insert(
+            "emails",
+            &["record_id", "position", "address", "address_norm", "is_default"],
+            &rows,
+            MAX_PARAMS,
+        ));
+    }
+    if changed.contains("tags") {
+        statements.push(delete("record_tags"));
+        let rows: Vec<Vec<Param>> = data.tags.iter().map(|t| vec![id.into(), t.clone().into()]).collect();
+        statements.extend(multi_insert("record_tags", &["record_id", "tag"], &rows, MAX_PARAMS));
+    }
+    if changed.contains("managers") {
+        statements.push(delete("record_managers"));
+        let rows = data
+            .managers
+            .iter()
+            .map(|m| {
+                user_ids
+                    .get(m)
+                    .map(|u| vec![id.into(), (*u).into()])
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown user {m}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        statements.extend(multi_insert("record_managers", &["record_id", "user_id"], &rows, MAX_PARAMS));
+    }
+    for key in changed.iter().filter_map(|k| k.strip_prefix("custom.")) {
+        let Some(field_id) = field_ids.get(key) else {
+            continue;
+        };
+        let mut del = Sql::new("DELETE FROM custom_values WHERE record_id = ");
+        del.bind(id).push(" AND field_id = ").bind(*field_id);
+        statements.push(del);
+        if let Some(v) = data.custom.get(key) {
+            let mut ins = Sql::new("INSERT INTO custom_values (record_id, field_id, value) VALUES (");
+            ins.bind(id).push(", ").bind(*field_id).push(", ").bind(v.clone()).push(")");
+            statements.push(ins);
+        }
+    }
+    for s in &statements {
+        s.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Locks a record for a read-modify-write; returns its internal ID, kind and version.
+pub async fn lock(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    public_id: &str,
+) -> Result<(i64, RecordKind, i64)> {
+    let for_update = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let mut sql = Sql::new("SELECT id, kind, version FROM records WHERE public_id = ");
+    sql.bind(public_id).push(for_update);
+    let row = sql.query().fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    let kind: String = row.try_get(1)?;
+    Ok((
+        row.try_get(0)?,
+        RecordKind::parse(&kind).map_err(|e| StoreError::Corrupt(e.message))?,
+        row.try_get(2)?,
+    ))
+}
+
+/// Field keys changed after `version`.
+pub async fn changed_since(conn: &mut AnyConnection, id: i64, version: i64) -> Result<BTreeSet<String>> {
+    let rows = sqlx::query("SELECT field FROM record_field_changes WHERE record_id = $1 AND version > $2")
+        .bind(id)
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+        .collect()
+}
+
+/// Notes that `fields` changed at `version` / `at`.
+pub async fn note_changes(
+    conn: &mut AnyConnection,
+    id: i64,
+    fields: &[String],
+    version: i64,
+    at: i64,
+) -> Result<()> {
+    let rows: Vec<Vec<Param>> = fields
+        .iter()
+        .map(|f| vec![id.into(), f.clone().into(), version.into(), at.into()])
+        .collect();
+    for mut s in multi_insert(
+        "record_field_changes",
+        &["record_id", "field", "version", "changed_at"],
+        &rows,
+        MAX_PARAMS,
+    ) {
+        s.push(
+            " ON CONFLICT (record_id, field) DO UPDATE SET version = excluded.version, \
+             changed_at = excluded.changed_at",
+        );
+        s.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM records WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Internal ID and kind of a record by public ID.
+pub async fn find(conn: &mut AnyConnection, public_id: &str) -> Result<Option<(i64, RecordKind)>> {
+    let row = sqlx::query("SELECT id, kind FROM records WHERE public_id = $1")
+        .bind(public_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| {
+        let kind: String = r.try_get(1)?;
+        Ok((
+            r.try_get(0)?,
+            RecordKind::parse(&kind).map_err(|e| StoreError::Corrupt(e.message))?,
+        ))
+    })
+    .transpose()
+}
+
+/// True when the agent reaches the record through a case of one of their campaigns.
+pub async fn agent_reaches(conn: &mut AnyConnection, record_id: i64, user_id: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM cases c JOIN campaign_agents ca ON ca.campaign_id = c.campaign_id \
+         WHERE c.record_id = $1 AND ca.user_id = $2",
+    )
+    .bind(record_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
+}
