@@ -111,8 +111,8 @@ impl App {
         };
         let changes = diff(&RecordData::default(), &data);
         let keys: BTreeSet<String> = changes.iter().map(|c| c.field.clone()).collect();
+        // No change rows for version 1: a field without one changed at creation.
         store::replace_children(&mut tx, id, &data, &keys, &defs.custom_ids, &user_ids).await?;
-        store::note_changes(&mut tx, id, &keys.iter().cloned().collect::<Vec<_>>(), 1, now).await?;
         crate::audit::record(
             &mut tx,
             actor,

@@ -19,6 +19,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The database file, on SQLite (bulk loads open it directly).
+    pub sqlite_path: Option<std::path::PathBuf>,
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -49,9 +51,9 @@ impl Db {
                 "the database URL must start with sqlite: or postgres:".into(),
             ));
         };
-        let url = match backend {
+        let (url, sqlite_path) = match backend {
             Backend::Sqlite => sqlite_url(url)?,
-            Backend::Postgres => url.to_string(),
+            Backend::Postgres => (url.to_string(), None),
         };
         let mut options = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -70,7 +72,7 @@ impl Db {
             });
         }
         let pool = options.connect(&url).await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, sqlite_path })
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
@@ -146,7 +148,7 @@ impl Db {
 }
 
 /// Makes a `sqlite:` URL create its file (and the file's folder) when missing.
-fn sqlite_url(url: &str) -> Result<String, StoreError> {
+fn sqlite_url(url: &str) -> Result<(String, Option<std::path::PathBuf>), StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" && !path.is_empty() {
@@ -162,5 +164,6 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok(format!("sqlite://{path}?{query}"))
+    let file = (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path));
+    Ok((format!("sqlite://{path}?{query}"), file))
 }

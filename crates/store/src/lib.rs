@@ -1,6 +1,7 @@
 //! All SQL of Kartoteka: schema, migrations and queries, for SQLite and PostgreSQL.
 
 pub mod audit;
+pub mod bulk;
 pub mod cards;
 pub mod db;
 pub mod dictionaries;

@@ -1,0 +1,146 @@
+//! Configuration in layers: defaults, a TOML file (`--config`), `KARTOTEKA_*` environment
+//! variables, then command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Address to serve on.
+    pub listen: String,
+    /// Folder of the SQLite database (and, later, uploads and exports).
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://…`; default `sqlite:<data_dir>/kartoteka.db`.
+    pub database_url: Option<Secret>,
+    /// Password for the first administrator `admin` (else one is generated and printed once).
+    pub admin_password: Option<Secret>,
+    /// Region for phone numbers without a country code.
+    pub default_region: String,
+    /// Zone for dates typed without a time.
+    pub time_zone: String,
+    pub session_ttl_secs: i64,
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            admin_password: None,
+            default_region: "PL".into(),
+            time_zone: "Europe/Warsaw".into(),
+            session_ttl_secs: 8 * 3600,
+            max_connections: 8,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(&u.0)))
+            .field("admin_password", &self.admin_password)
+            .field("default_region", &self.default_region)
+            .field("time_zone", &self.time_zone)
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Flags that override every other layer.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                anyhow::bail!("the configuration file {} does not exist", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig
+            .merge(Env::prefixed("KARTOTEKA_").ignore(&["test_postgres_url"]))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = fig.extract()?;
+        config.time_zone.parse::<chrono_tz::Tz>()
+            .map_err(|_| anyhow::anyhow!("time_zone: unknown zone {}", config.time_zone))?;
+        kartoteka_domain::phone::parse_region(&config.default_region)
+            .map_err(|e| anyhow::anyhow!("default_region: {}", e.message))?;
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.0.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("kartoteka.db").display()),
+        }
+    }
+
+    pub fn settings(&self) -> kartoteka_app::Settings {
+        kartoteka_app::Settings {
+            default_region: self.default_region.to_uppercase(),
+            zone: self.time_zone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Europe::Warsaw),
+            session_ttl_secs: self.session_ttl_secs,
+            ..kartoteka_app::Settings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let c = Config {
+            database_url: Some(Secret("postgres://k:hunter2@localhost/k".into())),
+            admin_password: Some(Secret("hunter3".into())),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+        assert!(shown.contains("postgres://k:***@localhost/k"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The `kartoteka` binary's pieces: configuration, start-up, and the command-line tools.
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod startup;

@@ -1,0 +1,57 @@
+//! The JSON API, `/api/v1`, described by the OpenAPI document generated from these handlers.
+
+mod body;
+mod dictionaries;
+mod fields;
+mod records;
+mod session;
+mod users;
+
+pub use body::JsonBody;
+
+use kartoteka_app::App;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kartoteka API", description = "The record base of a contact center. Errors are RFC 9457 problem+json."),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "records", description = "Person and organization records"),
+        (name = "identify", description = "Who is calling"),
+        (name = "fields", description = "Custom field definitions"),
+        (name = "dictionaries", description = "Dictionaries"),
+        (name = "users", description = "Users, roles and API tokens"),
+        (name = "audit", description = "The audit log"),
+        (name = "session", description = "Log-in for the web UI"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(records::router())
+        .merge(fields::router())
+        .merge(dictionaries::router())
+        .merge(users::router())
+        .merge(session::router())
+}
