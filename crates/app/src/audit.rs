@@ -36,7 +36,9 @@ pub async fn record(
 impl App {
     pub async fn audit_log(&self, actor: &Actor, query: AuditQuery) -> AppResult<Vec<AuditEntry>> {
         if !actor.may_administer() {
-            return Err(AppError::Forbidden("the audit log is for administrators".into()));
+            return Err(AppError::Forbidden(
+                "the audit log is for administrators".into(),
+            ));
         }
         Ok(audit::list(&self.db.pool, &query).await?)
     }

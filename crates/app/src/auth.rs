@@ -1,8 +1,8 @@
 //! Who is asking: passwords (argon2), log-in with throttling, sessions, API tokens.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use kartoteka_domain::access::{Actor, Permission, Role};
 use kartoteka_domain::time::now_ms;
 use kartoteka_store::users::{self, User};
@@ -54,10 +54,18 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 pub fn validate_password(password: &str) -> AppResult<()> {
     if password.chars().count() < 10 {
-        return Err(AppError::invalid("password", "too_short", "a password has at least 10 characters"));
+        return Err(AppError::invalid(
+            "password",
+            "too_short",
+            "a password has at least 10 characters",
+        ));
     }
     if password.len() > 1024 {
-        return Err(AppError::invalid("password", "too_long", "a password has at most 1024 bytes"));
+        return Err(AppError::invalid(
+            "password",
+            "too_long",
+            "a password has at most 1024 bytes",
+        ));
     }
     Ok(())
 }
@@ -97,14 +105,20 @@ impl App {
         let now = now_ms();
         let s = &self.settings;
         let (failures, last) =
-            users::login_failures(&self.db.pool, username, now - s.login_window_secs * 1000).await?;
+            users::login_failures(&self.db.pool, username, now - s.login_window_secs * 1000)
+                .await?;
         if failures >= s.login_max_failures {
             let retry = (last.unwrap_or(now) + s.login_window_secs * 1000 - now) / 1000 + 1;
-            return Err(AppError::TooManyRequests { retry_after_secs: retry.max(1) });
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: retry.max(1),
+            });
         }
         let user = users::by_username(&self.db.pool, username).await?;
         let ok = match &user {
-            Some(u) if u.active => u.password_hash.as_deref().is_some_and(|h| verify_password(password, h)),
+            Some(u) if u.active => u
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| verify_password(password, h)),
             _ => {
                 // Same work whether the name exists or not.
                 let _ = hash_password(password);
@@ -115,7 +129,7 @@ impl App {
             (true, Some(u)) => u,
             _ => {
                 users::note_login_failure(&self.db.pool, username, now).await?;
-                return Err(AppError::Unauthorized);
+                return Err(AppError::BadCredentials);
             }
         };
         users::clear_login_failures(&self.db.pool, username).await?;
@@ -123,11 +137,32 @@ impl App {
         let token = random_secret();
         let csrf_token = random_secret();
         let expires_at = now + s.session_ttl_secs * 1000;
-        users::create_session(&self.db.pool, &token_hash(&token), user.id, &csrf_token, now, expires_at).await?;
+        users::create_session(
+            &self.db.pool,
+            &token_hash(&token),
+            user.id,
+            &csrf_token,
+            now,
+            expires_at,
+        )
+        .await?;
         let mut tx = self.db.begin_write().await?;
-        crate::audit::record(&mut tx, &actor_of(&user), "log_in", "user", Some(&user.username), json!({})).await?;
+        crate::audit::record(
+            &mut tx,
+            &actor_of(&user),
+            "log_in",
+            "user",
+            Some(&user.username),
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NewSession { token, csrf_token, expires_at, user })
+        Ok(NewSession {
+            token,
+            csrf_token,
+            expires_at,
+            user,
+        })
     }
 
     pub async fn log_out(&self, session_token: &str) -> AppResult<()> {
@@ -136,10 +171,15 @@ impl App {
     }
 
     pub async fn session(&self, session_token: &str) -> AppResult<SessionActor> {
-        let (user, csrf_token) = users::session_user(&self.db.pool, &token_hash(session_token), now_ms())
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(SessionActor { actor: actor_of(&user), user, csrf_token })
+        let (user, csrf_token) =
+            users::session_user(&self.db.pool, &token_hash(session_token), now_ms())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+        Ok(SessionActor {
+            actor: actor_of(&user),
+            user,
+            csrf_token,
+        })
     }
 
     /// The actor behind an API token. Costs one indexed lookup; the last-use time is
@@ -162,7 +202,9 @@ impl App {
             return Ok(None);
         }
         let generated = password.is_none();
-        let password = password.map(str::to_string).unwrap_or_else(generate_password);
+        let password = password
+            .map(str::to_string)
+            .unwrap_or_else(generate_password);
         let now = now_ms();
         let existing = users::by_username(&self.db.pool, "admin").await?;
         let hash = hash_password(&password)?;

@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 pub enum AppError {
     #[error("authentication required")]
     Unauthorized,
+    #[error("wrong username or password")]
+    BadCredentials,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -16,10 +18,17 @@ pub enum AppError {
     #[error("the input is invalid")]
     Validation(Vec<FieldError>),
     #[error("{message}")]
-    Conflict { message: String, details: Map<String, Value> },
+    Conflict {
+        message: String,
+        details: Map<String, Value>,
+    },
     /// If-Match named a version whose changes overlap the patch.
     #[error("the record changed since version {since}; these fields were changed by someone else")]
-    PreconditionFailed { since: i64, current_version: i64, current: Map<String, Value> },
+    PreconditionFailed {
+        since: i64,
+        current_version: i64,
+        current: Map<String, Value>,
+    },
     #[error("too many failed log-ins; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("unexpected error")]

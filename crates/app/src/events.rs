@@ -7,9 +7,20 @@ use tokio::sync::broadcast;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    RecordCreated { id: String, by: String },
-    RecordUpdated { id: String, version: i64, by: String, fields: Vec<String> },
-    RecordDeleted { id: String, by: String },
+    RecordCreated {
+        id: String,
+        by: String,
+    },
+    RecordUpdated {
+        id: String,
+        version: i64,
+        by: String,
+        fields: Vec<String>,
+    },
+    RecordDeleted {
+        id: String,
+        by: String,
+    },
 }
 
 pub trait EventBus: Send + Sync {

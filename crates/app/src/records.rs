@@ -42,7 +42,7 @@ pub struct ListParams {
 struct Definitions {
     custom: Vec<FieldDefinition>,
     custom_ids: HashMap<String, i64>,
-    dictionaries: BTreeMap<String, Vec<String>>,
+    dictionaries: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl App {
@@ -56,10 +56,20 @@ impl App {
     }
 
     pub async fn custom_definitions(&self) -> AppResult<Vec<FieldDefinition>> {
-        Ok(fields::list(&self.db.pool).await?.into_iter().map(|f| f.def).collect())
+        Ok(fields::list(&self.db.pool)
+            .await?
+            .into_iter()
+            .map(|f| f.def)
+            .collect())
     }
 
-    fn context<'a>(&'a self, actor: &Actor, kind: RecordKind, defs: &'a Definitions, creating: bool) -> WriteContext<'a> {
+    fn context<'a>(
+        &'a self,
+        actor: &Actor,
+        kind: RecordKind,
+        defs: &'a Definitions,
+        creating: bool,
+    ) -> WriteContext<'a> {
         WriteContext {
             kind,
             default_region: &self.settings.default_region,
@@ -72,37 +82,75 @@ impl App {
     }
 
     /// May `actor` open this record?
-    async fn check_reach(&self, conn: &mut AnyConnection, actor: &Actor, record_id: i64) -> AppResult<()> {
+    async fn check_reach(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        record_id: i64,
+    ) -> AppResult<()> {
         match actor.record_scope() {
             RecordScope::All => Ok(()),
-            RecordScope::AgentCampaigns if store::agent_reaches(conn, record_id, actor.user_id).await? => Ok(()),
+            RecordScope::AgentCampaigns
+                if store::agent_reaches(conn, record_id, actor.user_id).await? =>
+            {
+                Ok(())
+            }
             // Not revealing whether the record exists.
             _ => Err(AppError::NotFound("the record".into())),
         }
     }
 
-    pub async fn create_record(&self, actor: &Actor, body: &Map<String, Value>, source: Source) -> AppResult<RecordView> {
+    pub async fn create_record(
+        &self,
+        actor: &Actor,
+        body: &Map<String, Value>,
+        source: Source,
+    ) -> AppResult<RecordView> {
         if !actor.may_create_records() {
             return Err(AppError::forbidden());
         }
         let kind = match body.get("kind").and_then(Value::as_str) {
             Some(k) => RecordKind::parse(k).map_err(|e| AppError::field("kind", e))?,
-            None => return Err(AppError::invalid("kind", "required", "kind is `person` or `organization`")),
+            None => {
+                return Err(AppError::invalid(
+                    "kind",
+                    "required",
+                    "kind is `person` or `organization`",
+                ));
+            }
         };
         let defs = self.definitions().await?;
         let mut patch = body.clone();
         patch.remove("kind");
-        let (data, touched) = apply_patch(&RecordData::default(), &patch, &self.context(actor, kind, &defs, true))
-            .map_err(AppError::Validation)?;
+        let (data, touched) = apply_patch(
+            &RecordData::default(),
+            &patch,
+            &self.context(actor, kind, &defs, true),
+        )
+        .map_err(AppError::Validation)?;
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         let (organization_id, user_ids) = resolve_links(&mut tx, kind, &data, &touched).await?;
         let display_name = data.display_name(kind);
-        let meta = RowMeta { display_name: &display_name, organization_id, at: now, by: Some(actor.user_id) };
+        let meta = RowMeta {
+            display_name: &display_name,
+            organization_id,
+            at: now,
+            by: Some(actor.user_id),
+        };
         let mut attempt = 0;
         let (id, public_id) = loop {
             let public_id = PublicId::generate();
-            match store::insert(&mut tx, public_id.as_str(), kind, &data, &meta, source.as_str()).await {
+            match store::insert(
+                &mut tx,
+                public_id.as_str(),
+                kind,
+                &data,
+                &meta,
+                source.as_str(),
+            )
+            .await
+            {
                 Ok(id) => break (id, public_id),
                 // A random ID collided: draw again (the failed statement changed nothing).
                 Err(StoreError::Unique(_)) if attempt < 5 => attempt += 1,
@@ -124,14 +172,23 @@ impl App {
         .await?;
         let card = cards::by_ids(&mut *tx, self.db.backend, &[id]).await?;
         tx.commit().await?;
-        self.events.publish(Event::RecordCreated { id: public_id.to_string(), by: actor.username.clone() });
-        let card = card.first().ok_or_else(|| AppError::Unexpected("created record vanished".into()))?;
+        self.events.publish(Event::RecordCreated {
+            id: public_id.to_string(),
+            by: actor.username.clone(),
+        });
+        let card = card
+            .first()
+            .ok_or_else(|| AppError::Unexpected("created record vanished".into()))?;
         Ok(RecordView::new(card, actor, &defs.custom))
     }
 
     pub async fn get_record(&self, actor: &Actor, public_id: &str) -> AppResult<RecordView> {
         let card = self.load_card(actor, public_id).await?;
-        Ok(RecordView::new(&card, actor, &self.custom_definitions().await?))
+        Ok(RecordView::new(
+            &card,
+            actor,
+            &self.custom_definitions().await?,
+        ))
     }
 
     async fn load_card(&self, actor: &Actor, public_id: &str) -> AppResult<Card> {
@@ -168,12 +225,20 @@ impl App {
         if !actor.sees_national_ids() {
             keep_masked(&mut patch, &current, &defs.custom);
         }
-        let (next, touched) = apply_patch(&current.data, &patch, &self.context(actor, kind, &defs, false))
-            .map_err(AppError::Validation)?;
+        let (next, touched) = apply_patch(
+            &current.data,
+            &patch,
+            &self.context(actor, kind, &defs, false),
+        )
+        .map_err(AppError::Validation)?;
         let stale = if_match.is_some_and(|v| v != version);
         if let Some(since) = if_match.filter(|_| stale) {
             if since > version || since < 1 {
-                return Err(AppError::invalid("If-Match", "unknown_version", format!("the record is at version {version}")));
+                return Err(AppError::invalid(
+                    "If-Match",
+                    "unknown_version",
+                    format!("the record is at version {version}"),
+                ));
             }
             let changed = store::changed_since(&mut tx, id, since).await?;
             let overlap: Map<String, Value> = touched
@@ -182,13 +247,21 @@ impl App {
                 .map(|k| (k.clone(), current.data.value_of(k)))
                 .collect();
             if !overlap.is_empty() {
-                return Err(AppError::PreconditionFailed { since, current_version: version, current: overlap });
+                return Err(AppError::PreconditionFailed {
+                    since,
+                    current_version: version,
+                    current: overlap,
+                });
             }
         }
         let changes = diff(&current.data, &next);
         if changes.is_empty() {
             tx.rollback().await?;
-            return Ok(Saved { record: RecordView::new(&current, actor, &defs.custom), merged: stale, changed: Vec::new() });
+            return Ok(Saved {
+                record: RecordView::new(&current, actor, &defs.custom),
+                merged: stale,
+                changed: Vec::new(),
+            });
         }
         let keys: BTreeSet<String> = changes.iter().map(|c| c.field.clone()).collect();
         let (organization_id, user_ids) = resolve_links(&mut tx, kind, &next, &keys).await?;
@@ -200,7 +273,12 @@ impl App {
         let now = now_ms();
         let display_name = next.display_name(kind);
         let new_version = version + 1;
-        let meta = RowMeta { display_name: &display_name, organization_id, at: now, by: Some(actor.user_id) };
+        let meta = RowMeta {
+            display_name: &display_name,
+            organization_id,
+            at: now,
+            by: Some(actor.user_id),
+        };
         store::update(&mut tx, id, kind, &next, &meta, new_version).await?;
         store::replace_children(&mut tx, id, &next, &keys, &defs.custom_ids, &user_ids).await?;
         let key_list: Vec<String> = keys.iter().cloned().collect();
@@ -222,8 +300,14 @@ impl App {
             by: actor.username.clone(),
             fields: key_list.clone(),
         });
-        let card = card.first().ok_or_else(|| AppError::Unexpected("updated record vanished".into()))?;
-        Ok(Saved { record: RecordView::new(card, actor, &defs.custom), merged: stale, changed: key_list })
+        let card = card
+            .first()
+            .ok_or_else(|| AppError::Unexpected("updated record vanished".into()))?;
+        Ok(Saved {
+            record: RecordView::new(card, actor, &defs.custom),
+            merged: stale,
+            changed: key_list,
+        })
     }
 
     pub async fn delete_record(&self, actor: &Actor, public_id: &str) -> AppResult<()> {
@@ -240,15 +324,28 @@ impl App {
         let snapshot = serde_json::to_value(RecordView::new(&card, actor, &defs))
             .map_err(|e| AppError::Unexpected(e.to_string()))?;
         store::delete(&mut tx, card.id).await?;
-        crate::audit::record(&mut tx, actor, "delete", "record", Some(pid.as_str()), json!({"snapshot": snapshot})).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "delete",
+            "record",
+            Some(pid.as_str()),
+            json!({"snapshot": snapshot}),
+        )
+        .await?;
         tx.commit().await?;
-        self.events.publish(Event::RecordDeleted { id: pid.to_string(), by: actor.username.clone() });
+        self.events.publish(Event::RecordDeleted {
+            id: pid.to_string(),
+            by: actor.username.clone(),
+        });
         Ok(())
     }
 
     pub async fn list_records(&self, actor: &Actor, params: &ListParams) -> AppResult<RecordPage> {
         let agent = match actor.record_scope() {
-            _ if actor.role == kartoteka_domain::access::Role::Integration => return Err(AppError::forbidden()),
+            _ if actor.role == kartoteka_domain::access::Role::Integration => {
+                return Err(AppError::forbidden());
+            }
             RecordScope::All => None,
             RecordScope::AgentCampaigns => Some(actor.user_id),
             RecordScope::None => return Err(AppError::forbidden()),
@@ -256,39 +353,80 @@ impl App {
         let (sort, descending) = parse_sort(params.sort.as_deref())?;
         let limit = params.limit.unwrap_or(50);
         if !(1..=1000).contains(&limit) {
-            return Err(AppError::invalid("limit", "out_of_range", "limit is between 1 and 1000"));
+            return Err(AppError::invalid(
+                "limit",
+                "out_of_range",
+                "limit is between 1 and 1000",
+            ));
         }
-        let after = params.cursor.as_deref().map(|c| decode_cursor(c, sort, descending)).transpose()?;
-        let query = ListQuery { sort, descending, after, limit, agent };
+        let after = params
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, sort, descending))
+            .transpose()?;
+        let query = ListQuery {
+            sort,
+            descending,
+            after,
+            limit,
+            agent,
+        };
         let (ids, next) = list::page(&self.db.pool, &query).await?;
         let total = list::count(&self.db.pool, agent).await?;
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
         let defs = self.custom_definitions().await?;
         Ok(RecordPage {
-            items: cards.iter().map(|c| RecordView::new(c, actor, &defs)).collect(),
+            items: cards
+                .iter()
+                .map(|c| RecordView::new(c, actor, &defs))
+                .collect(),
             next_cursor: next.map(|p| encode_cursor(sort, descending, &p)),
             total,
         })
     }
 
     /// Records having this phone (any format) or e-mail among their contact data.
-    pub async fn identify(&self, actor: &Actor, phone: Option<&str>, email: Option<&str>) -> AppResult<IdentifyResult> {
+    pub async fn identify(
+        &self,
+        actor: &Actor,
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) -> AppResult<IdentifyResult> {
         let (normalized, phone_key, email_key) = match (phone, email) {
             (Some(p), _) => {
-                let n = normalize_phone_query(p, &self.settings.default_region)
-                    .ok_or_else(|| AppError::invalid("phone", "invalid_phone", "not a valid phone number"))?;
+                let n =
+                    normalize_phone_query(p, &self.settings.default_region).ok_or_else(|| {
+                        AppError::invalid("phone", "invalid_phone", "not a valid phone number")
+                    })?;
                 (n.clone(), Some(n), None)
             }
             (None, Some(e)) => {
                 let e = e.trim().to_lowercase();
                 if e.is_empty() {
-                    return Err(AppError::invalid("email", "required", "give an e-mail address"));
+                    return Err(AppError::invalid(
+                        "email",
+                        "required",
+                        "give an e-mail address",
+                    ));
                 }
                 (e.clone(), None, Some(e))
             }
-            (None, None) => return Err(AppError::invalid("phone", "required", "give phone or email")),
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "phone",
+                    "required",
+                    "give phone or email",
+                ));
+            }
         };
-        let ids = cards::ids_by_contact(&self.db.pool, phone_key.as_deref(), email_key.as_deref(), None, 50).await?;
+        let ids = cards::ids_by_contact(
+            &self.db.pool,
+            phone_key.as_deref(),
+            email_key.as_deref(),
+            None,
+            50,
+        )
+        .await?;
         let matches = if actor.identify_sees_cards() {
             let defs = self.custom_definitions().await?;
             cards::by_ids(&self.db.pool, self.db.backend, &ids)
@@ -304,10 +442,17 @@ impl App {
             cards::names(&self.db.pool, &ids)
                 .await?
                 .into_iter()
-                .map(|(id, display_name)| IdentifyMatch { id, display_name, record: None })
+                .map(|(id, display_name)| IdentifyMatch {
+                    id,
+                    display_name,
+                    record: None,
+                })
                 .collect()
         };
-        Ok(IdentifyResult { normalized, matches })
+        Ok(IdentifyResult {
+            normalized,
+            matches,
+        })
     }
 }
 
@@ -324,20 +469,37 @@ fn not_found(e: StoreError, what: &str) -> AppError {
 
 /// An agent who cannot see PESEL sends back the masked value: that is no change.
 fn keep_masked(patch: &mut Map<String, Value>, current: &Card, defs: &[FieldDefinition]) {
-    let masked = |v: Option<&String>| v.and_then(|p| kartoteka_domain::national::Pesel::parse(p).ok()).map(|p| p.masked());
-    if patch.get("pesel").and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == masked(current.data.fields.get("pesel"))) {
+    let masked = |v: Option<&String>| {
+        v.and_then(|p| kartoteka_domain::national::Pesel::parse(p).ok())
+            .map(|p| p.masked())
+    };
+    if patch
+        .get("pesel")
+        .and_then(Value::as_str)
+        .is_some_and(|s| Some(s.to_string()) == masked(current.data.fields.get("pesel")))
+    {
         patch.remove("pesel");
     }
-    for d in defs.iter().filter(|d| d.field_type == kartoteka_domain::field::FieldType::Pesel) {
+    for d in defs
+        .iter()
+        .filter(|d| d.field_type == kartoteka_domain::field::FieldType::Pesel)
+    {
         let flat = format!("custom.{}", d.key);
         let m = masked(current.data.custom.get(&d.key));
-        if patch.get(&flat).and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == m) {
+        if patch
+            .get(&flat)
+            .and_then(Value::as_str)
+            .is_some_and(|s| Some(s.to_string()) == m)
+        {
             patch.remove(&flat);
         }
-        if let Some(Value::Object(nested)) = patch.get_mut("custom") {
-            if nested.get(&d.key).and_then(Value::as_str).is_some_and(|s| Some(s.to_string()) == m) {
-                nested.remove(&d.key);
-            }
+        if let Some(Value::Object(nested)) = patch.get_mut("custom")
+            && nested
+                .get(&d.key)
+                .and_then(Value::as_str)
+                .is_some_and(|s| Some(s.to_string()) == m)
+        {
+            nested.remove(&d.key);
         }
     }
 }
@@ -354,24 +516,39 @@ async fn resolve_links(
     let mut organization_id = None;
     if let Some(org) = &data.organization {
         match store::find(conn, org).await? {
-            Some((id, RecordKind::Organization)) if kind == RecordKind::Person => organization_id = Some(id),
+            Some((id, RecordKind::Organization)) if kind == RecordKind::Person => {
+                organization_id = Some(id)
+            }
             Some(_) => errors.push(FieldError::new(
                 "organization",
-                Invalid::new("not_an_organization", format!("{org} is not an organization")),
+                Invalid::new(
+                    "not_an_organization",
+                    format!("{org} is not an organization"),
+                ),
             )),
-            None => errors.push(FieldError::new("organization", Invalid::new("not_found", format!("no record {org}")))),
+            None => errors.push(FieldError::new(
+                "organization",
+                Invalid::new("not_found", format!("no record {org}")),
+            )),
         }
     }
     let user_ids = if keys.contains("managers") {
         let ids = users::ids_by_usernames(conn, &data.managers).await?;
         for m in data.managers.iter().filter(|m| !ids.contains_key(*m)) {
-            errors.push(FieldError::new("managers", Invalid::new("not_found", format!("no user {m}"))));
+            errors.push(FieldError::new(
+                "managers",
+                Invalid::new("not_found", format!("no user {m}")),
+            ));
         }
         ids
     } else {
         HashMap::new()
     };
-    if errors.is_empty() { Ok((organization_id, user_ids)) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok((organization_id, user_ids))
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 fn parse_sort(sort: Option<&str>) -> AppResult<(SortKey, bool)> {
@@ -418,7 +595,13 @@ fn encode_cursor(sort: SortKey, desc: bool, position: &[Param]) -> String {
 }
 
 fn decode_cursor(cursor: &str, sort: SortKey, desc: bool) -> AppResult<Vec<Param>> {
-    let bad = || AppError::invalid("cursor", "invalid_cursor", "the cursor is damaged or belongs to another sort");
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "invalid_cursor",
+            "the cursor is damaged or belongs to another sort",
+        )
+    };
     let bytes = hex::decode(cursor).map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if v["s"] != json!(sort_name(sort)) || v["d"] != json!(desc) {

@@ -115,9 +115,17 @@ pub struct CreatedToken {
 fn check_username(name: &str) -> AppResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if ok { Ok(()) } else {
-        Err(AppError::invalid("username", "invalid_username", "1 to 64 characters: letters, digits and . _ - @"))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "username",
+            "invalid_username",
+            "1 to 64 characters: letters, digits and . _ - @",
+        ))
     }
 }
 
@@ -133,23 +141,41 @@ fn check_permissions(perms: &[String]) -> AppResult<Vec<String>> {
 }
 
 fn check_locale(l: &str) -> AppResult<()> {
-    if LOCALES.contains(&l) { Ok(()) } else {
-        Err(AppError::invalid("locale", "invalid_locale", "the interface speaks en or pl"))
+    if LOCALES.contains(&l) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "locale",
+            "invalid_locale",
+            "the interface speaks en or pl",
+        ))
     }
 }
 
 impl App {
     fn admin_only(actor: &Actor) -> AppResult<()> {
-        if actor.may_administer() { Ok(()) } else { Err(AppError::Forbidden("only administrators manage users and tokens".into())) }
+        if actor.may_administer() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "only administrators manage users and tokens".into(),
+            ))
+        }
     }
 
     async fn user(&self, username: &str) -> AppResult<User> {
-        users::by_username(&self.db.pool, username).await?.ok_or_else(|| AppError::NotFound(format!("user {username}")))
+        users::by_username(&self.db.pool, username)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {username}")))
     }
 
     pub async fn list_users(&self, actor: &Actor) -> AppResult<Vec<UserView>> {
         Self::admin_only(actor)?;
-        Ok(users::list(&self.db.pool).await?.iter().map(UserView::from).collect())
+        Ok(users::list(&self.db.pool)
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect())
     }
 
     pub async fn get_user(&self, actor: &Actor, username: &str) -> AppResult<UserView> {
@@ -170,15 +196,24 @@ impl App {
         validate_password(&password)?;
         let locale = new.locale.unwrap_or_else(|| "en".into());
         check_locale(&locale)?;
-        let time_zone = new.time_zone.unwrap_or_else(|| self.settings.zone.name().into());
+        let time_zone = new
+            .time_zone
+            .unwrap_or_else(|| self.settings.zone.name().into());
         parse_zone(&time_zone).map_err(|e| AppError::field("time_zone", e))?;
         let user = User {
             id: 0,
-            display_name: new.display_name.filter(|d| !d.trim().is_empty()).unwrap_or_else(|| new.username.clone()),
+            display_name: new
+                .display_name
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| new.username.clone()),
             username: new.username,
             email: new.email,
             // Integrations act through API tokens only: they get no password.
-            password_hash: if role == Role::Integration { None } else { Some(hash_password(&password)?) },
+            password_hash: if role == Role::Integration {
+                None
+            } else {
+                Some(hash_password(&password)?)
+            },
             role: role.as_str().into(),
             permissions,
             active: true,
@@ -188,11 +223,20 @@ impl App {
         };
         let mut tx = self.db.begin_write().await?;
         let id = users::insert(&mut *tx, &user).await.map_err(|e| match e {
-            kartoteka_store::StoreError::Unique(_) => AppError::invalid("username", "taken", "this username is taken"),
+            kartoteka_store::StoreError::Unique(_) => {
+                AppError::invalid("username", "taken", "this username is taken")
+            }
             e => e.into(),
         })?;
-        crate::audit::record(&mut tx, actor, "create", "user", Some(&user.username),
-            json!({"role": user.role, "permissions": user.permissions})).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "user",
+            Some(&user.username),
+            json!({"role": user.role, "permissions": user.permissions}),
+        )
+        .await?;
         tx.commit().await?;
         let user = User { id, ..user };
         Ok(CreatedUser {
@@ -201,26 +245,61 @@ impl App {
         })
     }
 
-    pub async fn update_user(&self, actor: &Actor, username: &str, patch: UserPatch) -> AppResult<UserView> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        patch: UserPatch,
+    ) -> AppResult<UserView> {
         let own = actor.username == username;
-        let admin_keys = patch.role.is_some() || patch.permissions.is_some() || patch.active.is_some();
+        let admin_keys =
+            patch.role.is_some() || patch.permissions.is_some() || patch.active.is_some();
         if !own || admin_keys {
             Self::admin_only(actor)?;
         }
         let before = self.user(username).await?;
         let mut u = before.clone();
-        if let Some(d) = patch.display_name { u.display_name = d; }
-        if let Some(e) = patch.email { u.email = Some(e).filter(|e| !e.trim().is_empty()); }
-        if let Some(r) = patch.role { u.role = Role::parse(&r).map_err(|e| AppError::field("role", e))?.as_str().into(); }
-        if let Some(p) = patch.permissions { u.permissions = check_permissions(&p)?; }
-        if let Some(a) = patch.active { u.active = a; }
-        if let Some(l) = patch.locale { check_locale(&l)?; u.locale = l; }
-        if let Some(z) = patch.time_zone { parse_zone(&z).map_err(|e| AppError::field("time_zone", e))?; u.time_zone = z; }
-        if let Some(p) = patch.password { validate_password(&p)?; u.password_hash = Some(hash_password(&p)?); }
+        if let Some(d) = patch.display_name {
+            u.display_name = d;
+        }
+        if let Some(e) = patch.email {
+            u.email = Some(e).filter(|e| !e.trim().is_empty());
+        }
+        if let Some(r) = patch.role {
+            u.role = Role::parse(&r)
+                .map_err(|e| AppError::field("role", e))?
+                .as_str()
+                .into();
+        }
+        if let Some(p) = patch.permissions {
+            u.permissions = check_permissions(&p)?;
+        }
+        if let Some(a) = patch.active {
+            u.active = a;
+        }
+        if let Some(l) = patch.locale {
+            check_locale(&l)?;
+            u.locale = l;
+        }
+        if let Some(z) = patch.time_zone {
+            parse_zone(&z).map_err(|e| AppError::field("time_zone", e))?;
+            u.time_zone = z;
+        }
+        if let Some(p) = patch.password {
+            validate_password(&p)?;
+            u.password_hash = Some(hash_password(&p)?);
+        }
         let stays_admin = u.role == Role::Administrator.as_str() && u.active;
         let mut tx = self.db.begin_write().await?;
-        if before.role == Role::Administrator.as_str() && !stays_admin && users::count_active_admins(&mut *tx).await? <= 1 {
-            return Err(AppError::invalid("role", "last_administrator", "the last active administrator must stay one"));
+        if before.role == Role::Administrator.as_str()
+            && !stays_admin
+            && users::count_active_admins(&mut *tx).await? <= 1
+        {
+            return Err(AppError::invalid(
+                "role",
+                "last_administrator",
+                "the last active administrator must stay one",
+            ));
         }
         users::update(&mut *tx, &u, now_ms()).await?;
         if !u.active || u.password_hash != before.password_hash {
@@ -238,46 +317,101 @@ impl App {
     pub async fn delete_user(&self, actor: &Actor, username: &str) -> AppResult<()> {
         Self::admin_only(actor)?;
         if actor.username == username {
-            return Err(AppError::invalid("username", "self", "you cannot delete yourself"));
+            return Err(AppError::invalid(
+                "username",
+                "self",
+                "you cannot delete yourself",
+            ));
         }
         let u = self.user(username).await?;
         let mut tx = self.db.begin_write().await?;
-        if u.role == Role::Administrator.as_str() && users::count_active_admins(&mut *tx).await? <= 1 {
-            return Err(AppError::invalid("username", "last_administrator", "the last active administrator cannot be deleted"));
+        if u.role == Role::Administrator.as_str()
+            && users::count_active_admins(&mut *tx).await? <= 1
+        {
+            return Err(AppError::invalid(
+                "username",
+                "last_administrator",
+                "the last active administrator cannot be deleted",
+            ));
         }
         users::delete(&mut *tx, u.id).await?;
-        crate::audit::record(&mut tx, actor, "delete", "user", Some(username), json!({"role": u.role})).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "delete",
+            "user",
+            Some(username),
+            json!({"role": u.role}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn list_tokens(&self, actor: &Actor) -> AppResult<Vec<TokenView>> {
         Self::admin_only(actor)?;
-        Ok(users::list_tokens(&self.db.pool, None).await?.iter().map(TokenView::from).collect())
+        Ok(users::list_tokens(&self.db.pool, None)
+            .await?
+            .iter()
+            .map(TokenView::from)
+            .collect())
     }
 
     /// Creates an API token acting as `username`; the secret is returned once.
-    pub async fn create_token(&self, actor: &Actor, username: &str, name: &str) -> AppResult<CreatedToken> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        username: &str,
+        name: &str,
+    ) -> AppResult<CreatedToken> {
         Self::admin_only(actor)?;
-        let user = self.user(username).await.map_err(|_| AppError::invalid("username", "not_found", format!("no user {username}")))?;
+        let user = self.user(username).await.map_err(|_| {
+            AppError::invalid("username", "not_found", format!("no user {username}"))
+        })?;
         let secret = format!("kt_{}", random_secret());
         let prefix: String = secret.chars().take(10).collect();
-        let name = if name.trim().is_empty() { "token" } else { name.trim() };
+        let name = if name.trim().is_empty() {
+            "token"
+        } else {
+            name.trim()
+        };
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
-        let id = users::create_token(&mut *tx, user.id, name, &token_hash(&secret), &prefix, now).await?;
-        crate::audit::record(&mut tx, actor, "create", "api_token", Some(&id.to_string()), json!({"user": username, "name": name})).await?;
+        let id = users::create_token(&mut *tx, user.id, name, &token_hash(&secret), &prefix, now)
+            .await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "create",
+            "api_token",
+            Some(&id.to_string()),
+            json!({"user": username, "name": name}),
+        )
+        .await?;
         tx.commit().await?;
         let token = users::token_by_id(&self.db.pool, id).await?;
-        Ok(CreatedToken { token: TokenView::from(&token), secret })
+        Ok(CreatedToken {
+            token: TokenView::from(&token),
+            secret,
+        })
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: i64) -> AppResult<()> {
         Self::admin_only(actor)?;
-        let t = users::token_by_id(&self.db.pool, id).await.map_err(|_| AppError::NotFound(format!("token {id}")))?;
+        let t = users::token_by_id(&self.db.pool, id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("token {id}")))?;
         let mut tx = self.db.begin_write().await?;
         users::revoke_token(&mut *tx, id, now_ms()).await?;
-        crate::audit::record(&mut tx, actor, "revoke", "api_token", Some(&id.to_string()), json!({"user": t.username, "name": t.name})).await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "revoke",
+            "api_token",
+            Some(&id.to_string()),
+            json!({"user": t.username, "name": t.name}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

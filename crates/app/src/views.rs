@@ -94,12 +94,17 @@ impl From<&Phone> for PhoneView {
 
 impl From<&EmailAddress> for EmailView {
     fn from(e: &EmailAddress) -> Self {
-        EmailView { address: e.address.clone(), default: e.default }
+        EmailView {
+            address: e.address.clone(),
+            default: e.default,
+        }
     }
 }
 
 fn mask_pesel(value: &str) -> String {
-    Pesel::parse(value).map(|p| p.masked()).unwrap_or_else(|_| "***********".into())
+    Pesel::parse(value)
+        .map(|p| p.masked())
+        .unwrap_or_else(|_| "***********".into())
 }
 
 impl RecordView {
@@ -113,7 +118,9 @@ impl RecordView {
             .map(|(k, v)| {
                 let def = defs.iter().find(|d| &d.key == k);
                 let value = match def {
-                    Some(d) if d.field_type == FieldType::Pesel && !unmasked => Value::String(mask_pesel(v)),
+                    Some(d) if d.field_type == FieldType::Pesel && !unmasked => {
+                        Value::String(mask_pesel(v))
+                    }
                     Some(d) => d.to_json(v),
                     None => Value::String(v.clone()),
                 };

@@ -275,8 +275,9 @@ pub struct WriteContext<'a> {
     pub default_region: &'a str,
     pub zone: chrono_tz::Tz,
     pub custom_fields: &'a [FieldDefinition],
-    /// Dictionary name → codes (matched case-insensitively, stored as the code).
-    pub dictionaries: &'a BTreeMap<String, Vec<String>>,
+    /// Dictionary name → active (code, label); a value matches a code or a label,
+    /// ignoring case, and is stored as the code.
+    pub dictionaries: &'a BTreeMap<String, Vec<(String, String)>>,
     /// Agents and integrations may not write non-editable (or invisible) custom fields.
     pub bound_by_flags: bool,
     /// True when creating: every required custom field must then get a value.
@@ -503,29 +504,55 @@ fn normalize_text_field(
         "regon" => Regon::parse(&text)?.as_str().to_string(),
         _ => match DICTIONARY_FIELDS.iter().find(|(f, _)| *f == key) {
             Some((_, dict)) => {
-                let codes = ctx
+                let entries = ctx
                     .dictionaries
                     .get(*dict)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                codes
-                    .iter()
-                    .find(|c| c.to_lowercase() == text.to_lowercase())
-                    .cloned()
-                    .ok_or_else(|| {
-                        Invalid::new(
-                            "not_in_dictionary",
-                            format!(
-                                "`{text}` is not in the {dict} dictionary ({})",
-                                codes.join(", ")
-                            ),
-                        )
-                    })?
+                dictionary_code(dict, entries, &text).ok_or_else(|| {
+                    let codes: Vec<&str> = entries.iter().map(|(c, _)| c.as_str()).collect();
+                    Invalid::new(
+                        "not_in_dictionary",
+                        format!(
+                            "`{text}` is not in the {dict} dictionary ({})",
+                            codes.join(", ")
+                        ),
+                    )
+                })?
             }
             None => text,
         },
     };
     Ok(Some(normalized))
+}
+
+/// Names of the default languages in Polish and English, besides their codes and labels.
+pub const LANGUAGE_NAMES: [(&str, &[&str]); 5] = [
+    ("pl", &["polski", "polish", "polska"]),
+    ("en", &["angielski", "english"]),
+    ("de", &["niemiecki", "german", "deutsch"]),
+    ("cs", &["czeski", "czech", "čeština"]),
+    ("ro", &["rumuński", "romanian", "română"]),
+];
+
+/// The code of a dictionary entry named by its code, its label, or (languages) a common name.
+pub fn dictionary_code(
+    dictionary: &str,
+    entries: &[(String, String)],
+    text: &str,
+) -> Option<String> {
+    let t = text.trim().to_lowercase();
+    entries
+        .iter()
+        .find(|(code, label)| code.to_lowercase() == t || label.to_lowercase() == t)
+        .or_else(|| {
+            (dictionary == "languages").then_some(())?;
+            let (code, _) = LANGUAGE_NAMES
+                .iter()
+                .find(|(_, names)| names.contains(&t.as_str()))?;
+            entries.iter().find(|(c, _)| c == code)
+        })
+        .map(|(code, _)| code.clone())
 }
 
 fn entries(value: &Value, field: &str) -> Result<Vec<Value>, Vec<FieldError>> {
@@ -587,14 +614,12 @@ pub fn parse_phones(value: &Value, region: &str) -> Result<Vec<Phone>, Vec<Field
                 continue;
             }
         };
-        if let Some(e) = ext {
-            if e.len() > 20 || !e.chars().all(|c| c.is_ascii_digit()) {
-                errors.push(FieldError::new(
-                    at("extension"),
-                    Invalid::new("invalid_extension", "an extension is up to 20 digits"),
-                ));
-                continue;
-            }
+        if ext.is_some_and(|e| e.len() > 20 || !e.chars().all(|c| c.is_ascii_digit())) {
+            errors.push(FieldError::new(
+                at("extension"),
+                Invalid::new("invalid_extension", "an extension is up to 20 digits"),
+            ));
+            continue;
         }
         match parse_phone(&raw, region) {
             Ok(p) => {

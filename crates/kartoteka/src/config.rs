@@ -56,7 +56,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(&u.0)))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|u| redact_url(&u.0)),
+            )
             .field("admin_password", &self.admin_password)
             .field("default_region", &self.default_region)
             .field("time_zone", &self.time_zone)
@@ -104,7 +107,9 @@ impl Config {
             .merge(Env::prefixed("KARTOTEKA_").ignore(&["test_postgres_url"]))
             .merge(Serialized::defaults(overrides));
         let config: Config = fig.extract()?;
-        config.time_zone.parse::<chrono_tz::Tz>()
+        config
+            .time_zone
+            .parse::<chrono_tz::Tz>()
             .map_err(|_| anyhow::anyhow!("time_zone: unknown zone {}", config.time_zone))?;
         kartoteka_domain::phone::parse_region(&config.default_region)
             .map_err(|e| anyhow::anyhow!("default_region: {}", e.message))?;
@@ -121,7 +126,10 @@ impl Config {
     pub fn settings(&self) -> kartoteka_app::Settings {
         kartoteka_app::Settings {
             default_region: self.default_region.to_uppercase(),
-            zone: self.time_zone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::Europe::Warsaw),
+            zone: self
+                .time_zone
+                .parse::<chrono_tz::Tz>()
+                .unwrap_or(chrono_tz::Europe::Warsaw),
             session_ttl_secs: self.session_ttl_secs,
             ..kartoteka_app::Settings::default()
         }
@@ -140,7 +148,10 @@ mod tests {
             ..Config::default()
         };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
         assert!(shown.contains("postgres://k:***@localhost/k"));
     }
 }

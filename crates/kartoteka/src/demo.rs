@@ -35,9 +35,27 @@ fn demo_fields() -> Vec<FieldDefinition> {
         position: pos,
     };
     vec![
-        f("customer_value", "Customer value (PLN)", FieldType::Number, &[], 1),
-        f("contract_date", "Contract date", FieldType::DateTime, &[], 2),
-        f("tier", "Tier", FieldType::Dictionary, &["Gold", "Silver", "Bronze"], 3),
+        f(
+            "customer_value",
+            "Customer value (PLN)",
+            FieldType::Number,
+            &[],
+            1,
+        ),
+        f(
+            "contract_date",
+            "Contract date",
+            FieldType::DateTime,
+            &[],
+            2,
+        ),
+        f(
+            "tier",
+            "Tier",
+            FieldType::Dictionary,
+            &["Gold", "Silver", "Bronze"],
+            3,
+        ),
         f("note", "Note", FieldType::Text, &[], 4),
     ]
 }
@@ -51,14 +69,20 @@ fn digits(rng: &mut StdRng, n: usize) -> Vec<u32> {
 }
 
 fn to_string(d: &[u32]) -> String {
-    d.iter().map(|x| char::from_digit(*x, 10).unwrap_or('0')).collect()
+    d.iter()
+        .map(|x| char::from_digit(*x, 10).unwrap_or('0'))
+        .collect()
 }
 
 fn nip(rng: &mut StdRng) -> String {
     loop {
         let mut d = digits(rng, 9);
         d[0] = rng.random_range(1..10);
-        let sum: u32 = d.iter().zip([6, 5, 7, 2, 3, 4, 5, 6, 7]).map(|(a, w)| a * w).sum();
+        let sum: u32 = d
+            .iter()
+            .zip([6, 5, 7, 2, 3, 4, 5, 6, 7])
+            .map(|(a, w)| a * w)
+            .sum();
         if sum % 11 != 10 {
             d.push(sum % 11);
             return to_string(&d);
@@ -69,7 +93,11 @@ fn nip(rng: &mut StdRng) -> String {
 fn regon(rng: &mut StdRng) -> String {
     let mut d = digits(rng, 8);
     d[0] = rng.random_range(1..10);
-    let sum: u32 = d.iter().zip([8, 9, 2, 3, 4, 5, 6, 7]).map(|(a, w)| a * w).sum();
+    let sum: u32 = d
+        .iter()
+        .zip([8, 9, 2, 3, 4, 5, 6, 7])
+        .map(|(a, w)| a * w)
+        .sum();
     d.push(sum % 11 % 10);
     to_string(&d)
 }
@@ -79,11 +107,22 @@ fn pesel(rng: &mut StdRng, female: bool) -> String {
     let month = rng.random_range(1..13u32);
     let day = rng.random_range(1..29u32);
     let m = if year >= 2000 { month + 20 } else { month };
-    let mut d = vec![(year % 100 / 10) as u32, (year % 10) as u32, m / 10, m % 10, day / 10, day % 10];
+    let mut d = vec![
+        (year % 100 / 10) as u32,
+        (year % 10) as u32,
+        m / 10,
+        m % 10,
+        day / 10,
+        day % 10,
+    ];
     d.extend(digits(rng, 3));
     let sex = rng.random_range(0..5) * 2 + u32::from(!female);
     d.push(sex);
-    let sum: u32 = d.iter().zip([1, 3, 7, 9, 1, 3, 7, 9, 1, 3]).map(|(a, w)| a * w).sum();
+    let sum: u32 = d
+        .iter()
+        .zip([1, 3, 7, 9, 1, 3, 7, 9, 1, 3])
+        .map(|(a, w)| a * w)
+        .sum();
     d.push((10 - sum % 10) % 10);
     to_string(&d)
 }
@@ -92,9 +131,15 @@ fn pesel(rng: &mut StdRng, female: bool) -> String {
 fn phone_raw(rng: &mut StdRng) -> (String, PhoneType) {
     let mobile = rng.random_bool(0.7);
     let (a, typ) = if mobile {
-        (format!("{}{}", pick(rng, MOBILE_PREFIXES), rng.random_range(0..10)), PhoneType::Mobile)
+        (
+            format!("{}{}", pick(rng, MOBILE_PREFIXES), rng.random_range(0..10)),
+            PhoneType::Mobile,
+        )
     } else {
-        (format!("{}{}", pick(rng, AREA_CODES), rng.random_range(2..9)), PhoneType::Landline)
+        (
+            format!("{}{}", pick(rng, AREA_CODES), rng.random_range(2..9)),
+            PhoneType::Landline,
+        )
     };
     let rest = to_string(&digits(rng, 6));
     let n = format!("{a}{rest}");
@@ -106,7 +151,11 @@ fn phone_raw(rng: &mut StdRng) -> (String, PhoneType) {
         4 if !mobile => format!("({}) {} {} {}", &n[0..2], &n[2..5], &n[5..7], &n[7..9]),
         _ => n,
     };
-    let typ = if !mobile && rng.random_bool(0.3) { PhoneType::Work } else { typ };
+    let typ = if !mobile && rng.random_bool(0.3) {
+        PhoneType::Work
+    } else {
+        typ
+    };
     (raw, typ)
 }
 
@@ -128,7 +177,9 @@ impl Generator {
             } else {
                 phone_raw(&mut self.rng)
             };
-            let Ok(p) = parse_phone(&raw, "PL") else { continue };
+            let Ok(p) = parse_phone(&raw, "PL") else {
+                continue;
+            };
             if out.iter().any(|q| q.number == p.e164) {
                 continue;
             }
@@ -138,7 +189,13 @@ impl Generator {
                 let i = self.rng.random_range(0..2000);
                 self.recent_phones[i] = (raw.clone(), typ);
             }
-            out.push(Phone { number: p.e164, raw, phone_type: typ, extension: p.extension, default: out.is_empty() });
+            out.push(Phone {
+                number: p.e164,
+                raw,
+                phone_type: typ,
+                extension: p.extension,
+                default: out.is_empty(),
+            });
         }
         out
     }
@@ -160,7 +217,10 @@ impl Generator {
             if self.recent_emails.len() < 2000 {
                 self.recent_emails.push(address.clone());
             }
-            out.push(EmailAddress { address, default: n == 0 });
+            out.push(EmailAddress {
+                address,
+                default: n == 0,
+            });
         }
         out
     }
@@ -169,50 +229,93 @@ impl Generator {
         let (city, postal, province) = CITIES[self.rng.random_range(0..CITIES.len())];
         let rng = &mut self.rng;
         data.fields.insert("city".into(), city.into());
-        data.fields.insert("postal_code".into(), format!("{postal}-{:03}", rng.random_range(0..1000)));
+        data.fields.insert(
+            "postal_code".into(),
+            format!("{postal}-{:03}", rng.random_range(0..1000)),
+        );
         data.fields.insert("province".into(), province.into());
         data.fields.insert("country".into(), "Polska".into());
         let street = pick(rng, STREETS);
         let address = if rng.random_bool(0.6) {
-            format!("ul. {street} {}/{}", rng.random_range(1..200), rng.random_range(1..80))
+            format!(
+                "ul. {street} {}/{}",
+                rng.random_range(1..200),
+                rng.random_range(1..80)
+            )
         } else {
             format!("ul. {street} {}", rng.random_range(1..200))
         };
         data.fields.insert("address_line1".into(), address);
-        data.fields.insert("language".into(), if rng.random_bool(0.92) { "pl" } else { pick(rng, &["en", "de", "cs", "ro"]) }.into());
+        data.fields.insert(
+            "language".into(),
+            if rng.random_bool(0.92) {
+                "pl"
+            } else {
+                pick(rng, &["en", "de", "cs", "ro"])
+            }
+            .into(),
+        );
         if rng.random_bool(0.6) {
-            data.fields.insert("stage".into(), pick(rng, &["lead", "prospect", "customer", "former"]).into());
+            data.fields.insert(
+                "stage".into(),
+                pick(rng, &["lead", "prospect", "customer", "former"]).into(),
+            );
         }
         if rng.random_bool(0.5) {
-            data.fields.insert("acquisition_source".into(), pick(rng, &["website", "phone", "referral", "campaign"]).into());
+            data.fields.insert(
+                "acquisition_source".into(),
+                pick(rng, &["website", "phone", "referral", "campaign"]).into(),
+            );
         }
         if rng.random_bool(0.3) {
-            data.fields.insert("external_id".into(), format!("CRM-{}", rng.random_range(100_000..10_000_000)));
+            data.fields.insert(
+                "external_id".into(),
+                format!("CRM-{}", rng.random_range(100_000..10_000_000)),
+            );
         }
         if rng.random_bool(0.5) {
-            data.custom.insert("customer_value".into(), rng.random_range(0..50_000).to_string());
+            data.custom.insert(
+                "customer_value".into(),
+                rng.random_range(0..50_000).to_string(),
+            );
         }
         if rng.random_bool(0.3) {
             let days = rng.random_range(0..3650);
             let at = self.now - days * 86_400_000;
-            data.custom.insert("contract_date".into(), kartoteka_domain::time::to_rfc3339(at - at % 60_000).replace(".000Z", "Z"));
+            data.custom.insert(
+                "contract_date".into(),
+                kartoteka_domain::time::to_rfc3339(at - at % 60_000).replace(".000Z", "Z"),
+            );
         }
         if rng.random_bool(0.4) {
-            data.custom.insert("tier".into(), pick(rng, &["Gold", "Silver", "Bronze"]).into());
+            data.custom.insert(
+                "tier".into(),
+                pick(rng, &["Gold", "Silver", "Bronze"]).into(),
+            );
         }
         if rng.random_bool(0.1) {
             data.custom.insert("note".into(), pick(rng, NOTES).into());
         }
         if rng.random_bool(0.3) {
-            let tags: BTreeSet<String> = (0..rng.random_range(1..3)).map(|_| pick(rng, TAGS).to_string()).collect();
+            let tags: BTreeSet<String> = (0..rng.random_range(1..3))
+                .map(|_| pick(rng, TAGS).to_string())
+                .collect();
             data.tags = tags.into_iter().collect();
         }
     }
 
     fn organization(&mut self) -> RecordData {
         let mut data = RecordData::default();
-        let name = format!("{} {}", pick(&mut self.rng, ORG_STEMS), pick(&mut self.rng, ORG_FORMS));
-        let name = if self.rng.random_bool(0.5) { format!("{} {name}", pick(&mut self.rng, SURNAMES_PLAIN)) } else { name };
+        let name = format!(
+            "{} {}",
+            pick(&mut self.rng, ORG_STEMS),
+            pick(&mut self.rng, ORG_FORMS)
+        );
+        let name = if self.rng.random_bool(0.5) {
+            format!("{} {name}", pick(&mut self.rng, SURNAMES_PLAIN))
+        } else {
+            name
+        };
         data.fields.insert("organization_name".into(), name.clone());
         if self.rng.random_bool(0.9) {
             data.fields.insert("nip".into(), nip(&mut self.rng));
@@ -224,14 +327,22 @@ impl Generator {
         let n = self.rng.random_range(1..4);
         data.phones = self.phones(n);
         let n = self.rng.random_range(0..3);
-        data.emails = self.emails(n, "biuro", &name.split(' ').next().unwrap_or("firma").to_lowercase());
+        data.emails = self.emails(
+            n,
+            "biuro",
+            &name.split(' ').next().unwrap_or("firma").to_lowercase(),
+        );
         data
     }
 
     fn person(&mut self) -> RecordData {
         let mut data = RecordData::default();
         let female = self.rng.random_bool(0.5);
-        let first = if female { pick(&mut self.rng, FEMALE) } else { pick(&mut self.rng, MALE) };
+        let first = if female {
+            pick(&mut self.rng, FEMALE)
+        } else {
+            pick(&mut self.rng, MALE)
+        };
         let last = if self.rng.random_bool(0.45) {
             let stem = pick(&mut self.rng, SKI_STEMS);
             format!("{stem}{}", if female { "ska" } else { "ski" })
@@ -241,10 +352,14 @@ impl Generator {
         data.fields.insert("first_name".into(), first.into());
         data.fields.insert("last_name".into(), last.clone());
         if self.rng.random_bool(0.8) {
-            data.fields.insert("pesel".into(), pesel(&mut self.rng, female));
+            data.fields
+                .insert("pesel".into(), pesel(&mut self.rng, female));
         }
         if self.rng.random_bool(0.1) {
-            data.fields.insert("position".into(), pick(&mut self.rng, &["ceo", "manager", "specialist"]).into());
+            data.fields.insert(
+                "position".into(),
+                pick(&mut self.rng, &["ceo", "manager", "specialist"]).into(),
+            );
         }
         self.common(&mut data);
         let n = self.rng.random_range(1..4);
@@ -330,7 +445,9 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
             None => {
                 let mut t = app.db.begin_write().await?;
                 let first = bulk::next_record_id(&mut t).await?;
-                bulk::insert_records(&mut t, first, &batch, &field_ids).await.context("inserting demo records")?;
+                bulk::insert_records(&mut t, first, &batch, &field_ids)
+                    .await
+                    .context("inserting demo records")?;
                 t.commit().await?;
                 count(&batch, &mut done, &mut phones, &mut emails, &mut orgs);
                 None
@@ -338,7 +455,10 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         };
         if progress && (done % 50_000 < BATCH || done == total) {
             let secs = started.elapsed().as_secs_f64();
-            eprintln!("  {done}/{total} records, {:.0} records/s", done as f64 / secs.max(0.001));
+            eprintln!(
+                "  {done}/{total} records, {:.0} records/s",
+                done as f64 / secs.max(0.001)
+            );
         }
     }
     producer.await?;
@@ -358,15 +478,28 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
     ))
 }
 
-fn count(batch: &[NewRecord], done: &mut usize, phones: &mut usize, emails: &mut usize, orgs: &mut usize) {
+fn count(
+    batch: &[NewRecord],
+    done: &mut usize,
+    phones: &mut usize,
+    emails: &mut usize,
+    orgs: &mut usize,
+) {
     *done += batch.len();
     *phones += batch.iter().map(|r| r.data.phones.len()).sum::<usize>();
     *emails += batch.iter().map(|r| r.data.emails.len()).sum::<usize>();
-    *orgs += batch.iter().filter(|r| r.kind == RecordKind::Organization).count();
+    *orgs += batch
+        .iter()
+        .filter(|r| r.kind == RecordKind::Organization)
+        .count();
 }
 
 async fn ensure_fields(app: &App) -> anyhow::Result<HashMap<String, i64>> {
-    let existing: BTreeMap<String, i64> = fields::list(&app.db.pool).await?.into_iter().map(|f| (f.def.key, f.id)).collect();
+    let existing: BTreeMap<String, i64> = fields::list(&app.db.pool)
+        .await?
+        .into_iter()
+        .map(|f| (f.def.key, f.id))
+        .collect();
     let mut ids: HashMap<String, i64> = existing.clone().into_iter().collect();
     for def in demo_fields() {
         if !existing.contains_key(&def.key) {

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kartoteka", version, about = "The record base of a contact center")]
+#[command(
+    name = "kartoteka",
+    version,
+    about = "The record base of a contact center"
+)]
 struct Cli {
     /// A TOML configuration file.
     #[arg(long, global = true)]
@@ -101,7 +105,12 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Some(Command::Validate { kind, value, region }) = &cli.command {
+    if let Some(Command::Validate {
+        kind,
+        value,
+        region,
+    }) = &cli.command
+    {
         return validate(kind, value, region.as_deref());
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -121,7 +130,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let overrides = Overrides { listen: cli.listen, data_dir: cli.data_dir, database_url: cli.database_url };
+    let overrides = Overrides {
+        listen: cli.listen,
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+    };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -138,32 +151,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("The database is up to date.");
             Ok(())
         }
-        Command::User { command: UserCommand::Add { name, role, permissions } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    permissions,
+                },
+        } => {
             let app = startup::open(&config).await?;
             let password = read_stdin_password()?;
             let created = app
-                .create_user(&system_actor(), NewUser {
-                    username: name,
-                    display_name: None,
-                    email: None,
-                    role,
-                    permissions,
-                    password,
-                    locale: None,
-                    time_zone: None,
-                })
+                .create_user(
+                    &system_actor(),
+                    NewUser {
+                        username: name,
+                        display_name: None,
+                        email: None,
+                        role,
+                        permissions,
+                        password,
+                        locale: None,
+                        time_zone: None,
+                    },
+                )
                 .await
                 .map_err(describe)?;
-            println!("Created user {} ({}).", created.user.username, created.user.role);
+            println!(
+                "Created user {} ({}).",
+                created.user.username, created.user.role
+            );
             if let Some(p) = created.password {
                 println!("Generated password (shown once): {p}");
             }
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { user, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { user, name },
+        } => {
             let app = startup::open(&config).await?;
-            let created = app.create_token(&system_actor(), &user, &name).await.map_err(describe)?;
-            println!("Created API token {} for {user}; it is shown once:", created.token.id);
+            let created = app
+                .create_token(&system_actor(), &user, &name)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Created API token {} for {user}; it is shown once:",
+                created.token.id
+            );
             println!("{}", created.secret);
             Ok(())
         }
@@ -185,8 +219,16 @@ fn read_stdin_password() -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let mut s = String::new();
-    stdin.lock().read_to_string(&mut s).context("reading the password from standard input")?;
-    let line = s.lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
+    stdin
+        .lock()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
+    let line = s
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r')
+        .to_string();
     Ok(Some(line).filter(|l| !l.is_empty()))
 }
 
@@ -194,7 +236,11 @@ fn describe(e: kartoteka_app::AppError) -> anyhow::Error {
     match e {
         kartoteka_app::AppError::Validation(errors) => anyhow::anyhow!(
             "{}",
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         e => anyhow::anyhow!("{e}"),
     }
@@ -203,18 +249,33 @@ fn describe(e: kartoteka_app::AppError) -> anyhow::Error {
 fn validate(kind: &str, value: &str, region: Option<&str>) -> ExitCode {
     use kartoteka_domain::national::{Nip, Pesel, Regon};
     let result: Result<String, String> = match kind {
-        "nip" => Nip::parse(value).map(|v| v.as_str().to_string()).map_err(|e| e.message),
-        "pesel" => Pesel::parse(value).map(|v| v.as_str().to_string()).map_err(|e| e.message),
-        "regon" => Regon::parse(value).map(|v| v.as_str().to_string()).map_err(|e| e.message),
+        "nip" => Nip::parse(value)
+            .map(|v| v.as_str().to_string())
+            .map_err(|e| e.message),
+        "pesel" => Pesel::parse(value)
+            .map(|v| v.as_str().to_string())
+            .map_err(|e| e.message),
+        "regon" => Regon::parse(value)
+            .map(|v| v.as_str().to_string())
+            .map_err(|e| e.message),
         "phone" => kartoteka_domain::phone::parse_phone(value, region.unwrap_or("PL"))
             .map(|p| p.e164)
             .map_err(|e| e.message),
-        other => Err(format!("unknown kind `{other}`: use nip, pesel, regon or phone")),
+        other => Err(format!(
+            "unknown kind `{other}`: use nip, pesel, regon or phone"
+        )),
     };
     let (valid, normalized, error) = match &result {
         Ok(n) => (true, Some(n.clone()), None),
         Err(e) => (false, None, Some(e.clone())),
     };
-    println!("{}", serde_json::json!({"valid": valid, "normalized": normalized, "error": error}));
-    if valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    println!(
+        "{}",
+        serde_json::json!({"valid": valid, "normalized": normalized, "error": error})
+    );
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -39,7 +39,12 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr()?;
-        Ok(Application { app, listener, addr, admin_password })
+        Ok(Application {
+            app,
+            listener,
+            addr,
+            admin_password,
+        })
     }
 
     pub async fn run(self) -> anyhow::Result<()> {

@@ -47,8 +47,13 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-pub async fn list<'e, E: Executor<'e, Database = Any>>(exec: E, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
-    let mut sql = Sql::new("SELECT id, at, user_id, username, action, entity, entity_id, details FROM audit_log WHERE 1 = 1");
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    q: &AuditQuery,
+) -> Result<Vec<AuditEntry>> {
+    let mut sql = Sql::new(
+        "SELECT id, at, user_id, username, action, entity, entity_id, details FROM audit_log WHERE 1 = 1",
+    );
     if let Some(u) = &q.username {
         sql.push(" AND username = ").bind(u.clone());
     }

@@ -178,7 +178,11 @@ where
 {
     let mut sql = Sql::new(select_sql(backend));
     sql.push("WHERE r.public_id = ").bind(public_id);
-    let row = sql.query().fetch_optional(exec).await?.ok_or(StoreError::NotFound)?;
+    let row = sql
+        .query()
+        .fetch_optional(exec)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     card_from_row(&row)
 }
 
@@ -211,7 +215,8 @@ where
             s
         }
         (None, Some(e)) => {
-            let mut s = Sql::new("SELECT DISTINCT x.record_id FROM emails x WHERE x.address_norm = ");
+            let mut s =
+                Sql::new("SELECT DISTINCT x.record_id FROM emails x WHERE x.address_norm = ");
             s.bind(e);
             s
         }

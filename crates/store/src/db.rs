@@ -72,7 +72,11 @@ impl Db {
             });
         }
         let pool = options.connect(&url).await?;
-        Ok(Db { pool, backend, sqlite_path })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_path,
+        })
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
@@ -123,12 +127,14 @@ impl Db {
             let sql = m.sql.replace("{{PK}}", pk);
             let mut tx = self.begin_write().await?;
             sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(kartoteka_domain::time::now_ms())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(kartoteka_domain::time::now_ms())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             tracing::info!(version = m.version, name = m.name, "migration applied");
         }
@@ -151,11 +157,14 @@ impl Db {
 fn sqlite_url(url: &str) -> Result<(String, Option<std::path::PathBuf>), StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
-        }
+    if path != ":memory:"
+        && !path.is_empty()
+        && let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
     }
     let query = if query.contains("mode=") {
         query.to_string()

@@ -7,12 +7,40 @@ use crate::{Result, StoreError};
 
 /// The dictionaries the product knows, with their default entries (code, English label).
 pub const DICTIONARIES: [(&str, &[(&str, &str)]); 6] = [
-    ("languages", &[("pl", "Polish"), ("en", "English"), ("de", "German"), ("cs", "Czech"), ("ro", "Romanian")]),
+    (
+        "languages",
+        &[
+            ("pl", "Polish"),
+            ("en", "English"),
+            ("de", "German"),
+            ("cs", "Czech"),
+            ("ro", "Romanian"),
+        ],
+    ),
     ("positions", &[]),
-    ("stages", &[("lead", "Lead"), ("prospect", "Prospect"), ("customer", "Customer"), ("former", "Former customer")]),
-    ("acquisition_sources", &[("website", "Website"), ("phone", "Phone"), ("referral", "Referral"), ("campaign", "Campaign")]),
+    (
+        "stages",
+        &[
+            ("lead", "Lead"),
+            ("prospect", "Prospect"),
+            ("customer", "Customer"),
+            ("former", "Former customer"),
+        ],
+    ),
+    (
+        "acquisition_sources",
+        &[
+            ("website", "Website"),
+            ("phone", "Phone"),
+            ("referral", "Referral"),
+            ("campaign", "Campaign"),
+        ],
+    ),
     ("classifiers", &[]),
-    ("ticket_statuses", &[("new", "New"), ("open", "Open"), ("closed", "Closed")]),
+    (
+        "ticket_statuses",
+        &[("new", "New"), ("open", "Open"), ("closed", "Closed")],
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +76,10 @@ pub async fn seed(conn: &mut sqlx::AnyConnection) -> Result<()> {
     Ok(())
 }
 
-pub async fn entries<'e, E: Executor<'e, Database = Any>>(exec: E, dictionary: Option<&str>) -> Result<Vec<Entry>> {
+pub async fn entries<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dictionary: Option<&str>,
+) -> Result<Vec<Entry>> {
     let rows = match dictionary {
         Some(d) => {
             sqlx::query("SELECT dictionary, code, label, position, active FROM dictionary_entries WHERE dictionary = $1 ORDER BY position, code")
@@ -75,11 +106,13 @@ pub async fn entries<'e, E: Executor<'e, Database = Any>>(exec: E, dictionary: O
         .collect()
 }
 
-/// Active codes per dictionary, for validating writes.
-pub async fn active_codes<'e, E: Executor<'e, Database = Any>>(exec: E) -> Result<BTreeMap<String, Vec<String>>> {
-    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// Active (code, label) pairs per dictionary, for validating writes.
+pub async fn active_codes<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+) -> Result<BTreeMap<String, Vec<(String, String)>>> {
+    let mut map: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for e in entries(exec, None).await?.into_iter().filter(|e| e.active) {
-        map.entry(e.dictionary).or_default().push(e.code);
+        map.entry(e.dictionary).or_default().push((e.code, e.label));
     }
     Ok(map)
 }
@@ -100,7 +133,11 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(exec: E, e: &Entry) -> 
     Ok(())
 }
 
-pub async fn delete<'e, E: Executor<'e, Database = Any>>(exec: E, dictionary: &str, code: &str) -> Result<()> {
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    dictionary: &str,
+    code: &str,
+) -> Result<()> {
     let done = sqlx::query("DELETE FROM dictionary_entries WHERE dictionary = $1 AND code = $2")
         .bind(dictionary)
         .bind(code)
@@ -113,9 +150,16 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(exec: E, dictionary: &s
 }
 
 /// How many records use `code` in the system field bound to `dictionary`.
-pub async fn usage<'e, E: Executor<'e, Database = Any>>(exec: E, column: &str, code: &str) -> Result<i64> {
+pub async fn usage<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    column: &str,
+    code: &str,
+) -> Result<i64> {
     // `column` comes from the fixed list of dictionary-bound record fields, never from input.
     let sql = format!("SELECT COUNT(*) FROM records WHERE {column} = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code).fetch_one(exec).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(code)
+        .fetch_one(exec)
+        .await?;
     Ok(row.try_get(0)?)
 }

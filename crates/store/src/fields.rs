@@ -31,21 +31,37 @@ fn from_row(r: &AnyRow) -> Result<StoredField> {
     })
 }
 
-const COLS: &str = "id, key, label, field_type, options, mask, visible, editable, required, position";
+const COLS: &str =
+    "id, key, label, field_type, options, mask, visible, editable, required, position";
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(exec: E) -> Result<Vec<StoredField>> {
     let sql = format!("SELECT {COLS} FROM custom_fields ORDER BY position, key");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(exec).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(exec)
+        .await?;
     rows.iter().map(from_row).collect()
 }
 
-pub async fn by_key<'e, E: Executor<'e, Database = Any>>(exec: E, key: &str) -> Result<StoredField> {
+pub async fn by_key<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    key: &str,
+) -> Result<StoredField> {
     let sql = format!("SELECT {COLS} FROM custom_fields WHERE key = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(exec).await?;
-    row.as_ref().map(from_row).transpose()?.ok_or(StoreError::NotFound)
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(exec: E, d: &FieldDefinition, now: i64) -> Result<i64> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    d: &FieldDefinition,
+    now: i64,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO custom_fields (key, label, field_type, options, mask, visible, editable, required, \
          position, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
@@ -66,7 +82,12 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(exec: E, d: &FieldDefin
 }
 
 /// Updates the mutable parts (label, options, mask, flags, position); key and type stay.
-pub async fn update<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64, d: &FieldDefinition, now: i64) -> Result<()> {
+pub async fn update<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    d: &FieldDefinition,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE custom_fields SET label = $1, options = $2, mask = $3, visible = $4, editable = $5, \
          required = $6, position = $7, modified_at = $8 WHERE id = $9",
@@ -94,7 +115,11 @@ pub async fn count_values<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64)
 }
 
 /// Values of a field that its (new) options or mask would no longer accept.
-pub async fn values<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64, limit: i64) -> Result<Vec<String>> {
+pub async fn values<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
     let rows = sqlx::query("SELECT DISTINCT value FROM custom_values WHERE field_id = $1 LIMIT $2")
         .bind(id)
         .bind(limit)

@@ -41,18 +41,30 @@ pub struct ListQuery {
 }
 
 /// One page: internal IDs in order, and the position after the last one when more follow.
-pub async fn page<'e, E: Executor<'e, Database = Any>>(exec: E, q: &ListQuery) -> Result<(Vec<i64>, Option<Position>)> {
+pub async fn page<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    q: &ListQuery,
+) -> Result<(Vec<i64>, Option<Position>)> {
     let cols = q.sort.columns();
-    let mut sql = Sql::new(format!("SELECT r.id, {} FROM records r WHERE 1 = 1", cols.join(", ")));
+    let mut sql = Sql::new(format!(
+        "SELECT r.id, {} FROM records r WHERE 1 = 1",
+        cols.join(", ")
+    ));
     if let Some(user) = q.agent {
         sql.push(" AND ");
         push_agent_scope(&mut sql, "r.id", user);
     }
     if let Some(after) = &q.after {
         if after.len() != cols.len() {
-            return Err(StoreError::Corrupt("the cursor does not fit the sort".into()));
+            return Err(StoreError::Corrupt(
+                "the cursor does not fit the sort".into(),
+            ));
         }
-        sql.push(&format!(" AND ({}) {} (", cols.join(", "), if q.descending { "<" } else { ">" }));
+        sql.push(&format!(
+            " AND ({}) {} (",
+            cols.join(", "),
+            if q.descending { "<" } else { ">" }
+        ));
         for (i, v) in after.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -63,11 +75,15 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(exec: E, q: &ListQuery) -
     }
     let dir = if q.descending { " DESC" } else { "" };
     let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
-    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(q.limit + 1);
+    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
+        .bind(q.limit + 1);
     let rows = sql.query().fetch_all(exec).await?;
     let more = rows.len() as i64 > q.limit;
     let rows = &rows[..rows.len().min(q.limit as usize)];
-    let ids = rows.iter().map(|r| r.try_get::<i64, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let next = match (more, rows.last()) {
         (true, Some(last)) => Some(
             cols.iter()
@@ -86,7 +102,10 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(exec: E, q: &ListQuery) -
     Ok((ids, next))
 }
 
-pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, agent: Option<i64>) -> Result<i64> {
+pub async fn count<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    agent: Option<i64>,
+) -> Result<i64> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM records r");
     if let Some(user) = agent {
         sql.push(" WHERE ");

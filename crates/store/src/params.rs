@@ -99,7 +99,12 @@ pub fn bind_all<'q>(
 
 /// `INSERT INTO table (cols) VALUES (…), (…)` for `rows`, in statements of at most
 /// `max_params` parameters each.
-pub fn multi_insert(table: &str, cols: &[&str], rows: &[Vec<Param>], max_params: usize) -> Vec<Sql> {
+pub fn multi_insert(
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Param>],
+    max_params: usize,
+) -> Vec<Sql> {
     let per = cols.len().max(1);
     let rows_per_stmt = (max_params / per).max(1);
     rows.chunks(rows_per_stmt)
@@ -129,7 +134,10 @@ mod tests {
         let rows = vec![vec![Param::from(1), Param::from("a")]; 3];
         let stmts = multi_insert("t", &["x", "y"], &rows, 4);
         assert_eq!(stmts.len(), 2);
-        assert_eq!(stmts[0].text, "INSERT INTO t (x, y) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(
+            stmts[0].text,
+            "INSERT INTO t (x, y) VALUES ($1, $2), ($3, $4)"
+        );
         assert_eq!(stmts[1].text, "INSERT INTO t (x, y) VALUES ($1, $2)");
     }
 }

@@ -26,7 +26,10 @@ pub fn sort_keys(kind: RecordKind, data: &RecordData, display_name: &str) -> (St
         RecordKind::Person => data.field("last_name").unwrap_or(display_name),
         RecordKind::Organization => display_name,
     };
-    (sort_key(last), sort_key(data.field("first_name").unwrap_or_default()))
+    (
+        sort_key(last),
+        sort_key(data.field("first_name").unwrap_or_default()),
+    )
 }
 
 fn text_params(data: &RecordData) -> impl Iterator<Item = Param> + '_ {
@@ -60,7 +63,10 @@ pub async fn insert(
         ][..],
     ]
     .concat();
-    let mut sql = Sql::new(format!("INSERT INTO records ({}) VALUES (", cols.join(", ")));
+    let mut sql = Sql::new(format!(
+        "INSERT INTO records ({}) VALUES (",
+        cols.join(", ")
+    ));
     let mut values: Vec<Param> = vec![public_id.into(), kind.as_str().into()];
     values.extend(text_params(data));
     values.extend([
@@ -148,7 +154,15 @@ pub async fn replace_children(
             .collect();
         statements.extend(multi_insert(
             "phones",
-            &["record_id", "position", "number", "raw", "phone_type", "extension", "is_default"],
+            &[
+                "record_id",
+                "position",
+                "number",
+                "raw",
+                "phone_type",
+                "extension",
+                "is_default",
+            ],
             &rows,
             MAX_PARAMS,
         ));
@@ -171,15 +185,30 @@ pub async fn replace_children(
             .collect();
         statements.extend(multi_insert(
             "emails",
-            &["record_id", "position", "address", "address_norm", "is_default"],
+            &[
+                "record_id",
+                "position",
+                "address",
+                "address_norm",
+                "is_default",
+            ],
             &rows,
             MAX_PARAMS,
         ));
     }
     if changed.contains("tags") {
         statements.push(delete("record_tags"));
-        let rows: Vec<Vec<Param>> = data.tags.iter().map(|t| vec![id.into(), t.clone().into()]).collect();
-        statements.extend(multi_insert("record_tags", &["record_id", "tag"], &rows, MAX_PARAMS));
+        let rows: Vec<Vec<Param>> = data
+            .tags
+            .iter()
+            .map(|t| vec![id.into(), t.clone().into()])
+            .collect();
+        statements.extend(multi_insert(
+            "record_tags",
+            &["record_id", "tag"],
+            &rows,
+            MAX_PARAMS,
+        ));
     }
     if changed.contains("managers") {
         statements.push(delete("record_managers"));
@@ -193,7 +222,12 @@ pub async fn replace_children(
                     .ok_or_else(|| StoreError::Corrupt(format!("unknown user {m}")))
             })
             .collect::<Result<Vec<_>>>()?;
-        statements.extend(multi_insert("record_managers", &["record_id", "user_id"], &rows, MAX_PARAMS));
+        statements.extend(multi_insert(
+            "record_managers",
+            &["record_id", "user_id"],
+            &rows,
+            MAX_PARAMS,
+        ));
     }
     for key in changed.iter().filter_map(|k| k.strip_prefix("custom.")) {
         let Some(field_id) = field_ids.get(key) else {
@@ -203,8 +237,14 @@ pub async fn replace_children(
         del.bind(id).push(" AND field_id = ").bind(*field_id);
         statements.push(del);
         if let Some(v) = data.custom.get(key) {
-            let mut ins = Sql::new("INSERT INTO custom_values (record_id, field_id, value) VALUES (");
-            ins.bind(id).push(", ").bind(*field_id).push(", ").bind(v.clone()).push(")");
+            let mut ins =
+                Sql::new("INSERT INTO custom_values (record_id, field_id, value) VALUES (");
+            ins.bind(id)
+                .push(", ")
+                .bind(*field_id)
+                .push(", ")
+                .bind(v.clone())
+                .push(")");
             statements.push(ins);
         }
     }
@@ -220,10 +260,18 @@ pub async fn lock(
     backend: Backend,
     public_id: &str,
 ) -> Result<(i64, RecordKind, i64)> {
-    let for_update = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let for_update = if backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     let mut sql = Sql::new("SELECT id, kind, version FROM records WHERE public_id = ");
     sql.bind(public_id).push(for_update);
-    let row = sql.query().fetch_optional(&mut *conn).await?.ok_or(StoreError::NotFound)?;
+    let row = sql
+        .query()
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let kind: String = row.try_get(1)?;
     Ok((
         row.try_get(0)?,
@@ -233,12 +281,17 @@ pub async fn lock(
 }
 
 /// Field keys changed after `version`.
-pub async fn changed_since(conn: &mut AnyConnection, id: i64, version: i64) -> Result<BTreeSet<String>> {
-    let rows = sqlx::query("SELECT field FROM record_field_changes WHERE record_id = $1 AND version > $2")
-        .bind(id)
-        .bind(version)
-        .fetch_all(&mut *conn)
-        .await?;
+pub async fn changed_since(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: i64,
+) -> Result<BTreeSet<String>> {
+    let rows =
+        sqlx::query("SELECT field FROM record_field_changes WHERE record_id = $1 AND version > $2")
+            .bind(id)
+            .bind(version)
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
         .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
         .collect()

@@ -86,7 +86,10 @@ pub async fn update<'e, E: Executor<'e, Database = Any>>(exec: E, u: &User, at: 
     Ok(())
 }
 
-pub async fn by_username<'e, E: Executor<'e, Database = Any>>(exec: E, username: &str) -> Result<Option<User>> {
+pub async fn by_username<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    username: &str,
+) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.username = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(username)
@@ -97,12 +100,17 @@ pub async fn by_username<'e, E: Executor<'e, Database = Any>>(exec: E, username:
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(exec: E) -> Result<Vec<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users u ORDER BY u.username");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(exec).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(exec)
+        .await?;
     rows.iter().map(user_from_row).collect()
 }
 
 pub async fn delete<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(exec).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(exec)
+        .await?;
     Ok(())
 }
 
@@ -114,7 +122,10 @@ pub async fn count_active_admins<'e, E: Executor<'e, Database = Any>>(exec: E) -
 }
 
 /// Internal IDs of the given usernames (unknown names are absent from the map).
-pub async fn ids_by_usernames(conn: &mut AnyConnection, names: &[String]) -> Result<HashMap<String, i64>> {
+pub async fn ids_by_usernames(
+    conn: &mut AnyConnection,
+    names: &[String],
+) -> Result<HashMap<String, i64>> {
     if names.is_empty() {
         return Ok(HashMap::new());
     }
@@ -174,7 +185,10 @@ pub async fn session_user<'e, E: Executor<'e, Database = Any>>(
         .transpose()
 }
 
-pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(exec: E, token_hash: &str) -> Result<()> {
+pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    token_hash: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(exec)
@@ -182,7 +196,10 @@ pub async fn delete_session<'e, E: Executor<'e, Database = Any>>(exec: E, token_
     Ok(())
 }
 
-pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(exec: E, user_id: i64) -> Result<()> {
+pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    user_id: i64,
+) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(exec)
@@ -190,7 +207,10 @@ pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(exec: E, us
     Ok(())
 }
 
-pub async fn purge_expired_sessions<'e, E: Executor<'e, Database = Any>>(exec: E, now: i64) -> Result<()> {
+pub async fn purge_expired_sessions<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    now: i64,
+) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(exec)
@@ -225,7 +245,8 @@ fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
     })
 }
 
-const TOKEN_COLS: &str = "t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at";
+const TOKEN_COLS: &str =
+    "t.id, t.user_id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at";
 
 pub async fn create_token<'e, E: Executor<'e, Database = Any>>(
     exec: E,
@@ -279,7 +300,11 @@ pub async fn token_user<'e, E: Executor<'e, Database = Any>>(
     .transpose()
 }
 
-pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64, now: i64) -> Result<()> {
+pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -288,8 +313,13 @@ pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64, 
     Ok(())
 }
 
-pub async fn list_tokens<'e, E: Executor<'e, Database = Any>>(exec: E, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
-    let mut sql = Sql::new(format!("SELECT {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id"));
+pub async fn list_tokens<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    user_id: Option<i64>,
+) -> Result<Vec<ApiToken>> {
+    let mut sql = Sql::new(format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    ));
     if let Some(u) = user_id {
         sql.push(" WHERE t.user_id = ").bind(u);
     }
@@ -298,13 +328,28 @@ pub async fn list_tokens<'e, E: Executor<'e, Database = Any>>(exec: E, user_id: 
     rows.iter().map(token_from_row).collect()
 }
 
-pub async fn token_by_id<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<ApiToken> {
-    let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(exec).await?;
-    row.as_ref().map(token_from_row).transpose()?.ok_or(StoreError::NotFound)
+pub async fn token_by_id<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+) -> Result<ApiToken> {
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref()
+        .map(token_from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
 }
 
-pub async fn revoke_token<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64, now: i64) -> Result<()> {
+pub async fn revoke_token<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -315,7 +360,11 @@ pub async fn revoke_token<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64,
 
 // --- log-in throttling ------------------------------------------------------------------
 
-pub async fn note_login_failure<'e, E: Executor<'e, Database = Any>>(exec: E, username: &str, at: i64) -> Result<()> {
+pub async fn note_login_failure<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    username: &str,
+    at: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
         .bind(username)
         .bind(at)
@@ -330,15 +379,19 @@ pub async fn login_failures<'e, E: Executor<'e, Database = Any>>(
     username: &str,
     since: i64,
 ) -> Result<(i64, Option<i64>)> {
-    let row = sqlx::query("SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = $1 AND at > $2")
-        .bind(username)
-        .bind(since)
-        .fetch_one(exec)
-        .await?;
+    let row =
+        sqlx::query("SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = $1 AND at > $2")
+            .bind(username)
+            .bind(since)
+            .fetch_one(exec)
+            .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
-pub async fn clear_login_failures<'e, E: Executor<'e, Database = Any>>(exec: E, username: &str) -> Result<()> {
+pub async fn clear_login_failures<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    username: &str,
+) -> Result<()> {
     sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username)
         .execute(exec)

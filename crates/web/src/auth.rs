@@ -40,12 +40,18 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Constant-time comparison of two secrets.
 fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 impl FromRequestParts<App> for Caller {
@@ -54,7 +60,10 @@ impl FromRequestParts<App> for Caller {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(&parts.headers) {
             let actor = app.token_actor(token).await?;
-            return Ok(Caller { actor, via: Via::Token });
+            return Ok(Caller {
+                actor,
+                via: Via::Token,
+            });
         }
         let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(AppError::Unauthorized.into());
@@ -62,11 +71,23 @@ impl FromRequestParts<App> for Caller {
         let s = app.session(&session).await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if !same_secret(sent, &s.csrf_token) {
-                return Err(AppError::Forbidden("missing or wrong X-CSRF-Token for this session".into()).into());
+                return Err(AppError::Forbidden(
+                    "missing or wrong X-CSRF-Token for this session".into(),
+                )
+                .into());
             }
         }
-        Ok(Caller { actor: s.actor, via: Via::Session { csrf_token: s.csrf_token } })
+        Ok(Caller {
+            actor: s.actor,
+            via: Via::Session {
+                csrf_token: s.csrf_token,
+            },
+        })
     }
 }

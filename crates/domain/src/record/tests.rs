@@ -2,10 +2,13 @@
 use super::*;
 use crate::field::FieldType;
 
-fn dicts() -> BTreeMap<String, Vec<String>> {
+fn dicts() -> BTreeMap<String, Vec<(String, String)>> {
     BTreeMap::from([(
         "languages".to_string(),
-        vec!["pl".to_string(), "en".to_string()],
+        vec![
+            ("pl".to_string(), "Polish".to_string()),
+            ("en".to_string(), "English".to_string()),
+        ],
     )])
 }
 
@@ -156,6 +159,29 @@ fn a_required_field_binds_creation_and_its_own_edits_only() {
     assert!(apply_patch(&RecordData::default(), p.as_object().unwrap(), &ctx).is_ok());
     let clear = json!({"custom": {"vip": null}});
     assert!(apply_patch(&RecordData::default(), clear.as_object().unwrap(), &ctx).is_err());
+}
+
+#[test]
+fn languages_match_codes_labels_and_names_in_polish_and_english() {
+    let d = dicts();
+    let langs = &d["languages"];
+    for typed in ["pl", "PL", "Polish", "polski", " Polski "] {
+        assert_eq!(
+            dictionary_code("languages", langs, typed).as_deref(),
+            Some("pl"),
+            "{typed}"
+        );
+    }
+    assert_eq!(
+        dictionary_code("languages", langs, "angielski").as_deref(),
+        Some("en")
+    );
+    assert_eq!(
+        dictionary_code("languages", langs, "niemiecki"),
+        None,
+        "not in the dictionary"
+    );
+    assert_eq!(dictionary_code("stages", langs, "polski"), None);
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! /api/v1/fields: custom field definitions.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use kartoteka_app::App;
 use kartoteka_app::fields::{FieldDeleted, FieldInput, FieldView};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,15 @@ async fn list_fields(State(app): State<App>, caller: Caller) -> ApiResult<Json<V
 /// Define a custom field (administrators and managers).
 #[utoipa::path(post, path = "/api/v1/fields", tag = "fields", request_body = FieldInput,
     responses((status = 201, body = FieldView), (status = 422, description = "Invalid definition")))]
-async fn create_field(State(app): State<App>, caller: Caller, JsonBody(input): JsonBody<FieldInput>) -> ApiResult<(StatusCode, Json<FieldView>)> {
-    Ok((StatusCode::CREATED, Json(app.create_field(&caller.actor, input).await?)))
+async fn create_field(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(input): JsonBody<FieldInput>,
+) -> ApiResult<(StatusCode, Json<FieldView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.create_field(&caller.actor, input).await?),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,7 +51,11 @@ pub struct FieldWithUsage {
 /// One definition with the number of values it holds.
 #[utoipa::path(get, path = "/api/v1/fields/{key}", tag = "fields", params(("key" = String, Path)),
     responses((status = 200, body = FieldWithUsage), (status = 404)))]
-async fn get_field(State(app): State<App>, caller: Caller, Path(key): Path<String>) -> ApiResult<Json<FieldWithUsage>> {
+async fn get_field(
+    State(app): State<App>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<FieldWithUsage>> {
     let (field, values) = app.get_field(&caller.actor, &key).await?;
     Ok(Json(FieldWithUsage { field, values }))
 }
@@ -52,7 +63,12 @@ async fn get_field(State(app): State<App>, caller: Caller, Path(key): Path<Strin
 /// Change label, options, mask, flags or position (key and type are immutable).
 #[utoipa::path(patch, path = "/api/v1/fields/{key}", tag = "fields", params(("key" = String, Path)), request_body = FieldInput,
     responses((status = 200, body = FieldView), (status = 422)))]
-async fn update_field(State(app): State<App>, caller: Caller, Path(key): Path<String>, JsonBody(input): JsonBody<FieldInput>) -> ApiResult<Json<FieldView>> {
+async fn update_field(
+    State(app): State<App>,
+    caller: Caller,
+    Path(key): Path<String>,
+    JsonBody(input): JsonBody<FieldInput>,
+) -> ApiResult<Json<FieldView>> {
     Ok(Json(app.update_field(&caller.actor, &key, input).await?))
 }
 
@@ -67,6 +83,13 @@ pub struct DeleteQuery {
 /// number of values, answers 409 naming that number.
 #[utoipa::path(delete, path = "/api/v1/fields/{key}", tag = "fields", params(("key" = String, Path), DeleteQuery),
     responses((status = 200, body = FieldDeleted), (status = 409, description = "Confirmation missing; `values` names the count")))]
-async fn delete_field(State(app): State<App>, caller: Caller, Path(key): Path<String>, Query(q): Query<DeleteQuery>) -> ApiResult<Json<FieldDeleted>> {
-    Ok(Json(app.delete_field(&caller.actor, &key, q.confirm).await?))
+async fn delete_field(
+    State(app): State<App>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> ApiResult<Json<FieldDeleted>> {
+    Ok(Json(
+        app.delete_field(&caller.actor, &key, q.confirm).await?,
+    ))
 }

@@ -30,11 +30,23 @@ fn etag(version: i64) -> HeaderValue {
 
 /// `If-Match: "3"` (quotes and a weak prefix allowed).
 fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let s = v.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
-    s.parse::<i64>()
-        .map(Some)
-        .map_err(|_| AppError::invalid("If-Match", "invalid_version", "If-Match holds the record's version, e.g. \"3\"").into())
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"');
+    s.parse::<i64>().map(Some).map_err(|_| {
+        AppError::invalid(
+            "If-Match",
+            "invalid_version",
+            "If-Match holds the record's version, e.g. \"3\"",
+        )
+        .into()
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -52,8 +64,16 @@ pub struct ListQuery {
 /// List records, a page at a time.
 #[utoipa::path(get, path = "/api/v1/records", tag = "records", params(ListQuery),
     responses((status = 200, body = RecordPage), (status = 403, description = "No access to the record base")))]
-async fn list_records(State(app): State<App>, caller: Caller, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<RecordPage>> {
-    let params = ListParams { sort: q.sort, cursor: q.cursor, limit: q.limit };
+async fn list_records(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<RecordPage>> {
+    let params = ListParams {
+        sort: q.sort,
+        cursor: q.cursor,
+        limit: q.limit,
+    };
     Ok(axum::Json(app.list_records(&caller.actor, &params).await?))
 }
 
@@ -111,10 +131,17 @@ fn source_of(caller: &Caller) -> Source {
 #[utoipa::path(post, path = "/api/v1/records", tag = "records", request_body = RecordInput,
     responses((status = 201, body = RecordView, headers(("ETag" = String), ("Location" = String))),
         (status = 422, description = "Invalid fields, each named with the reason")))]
-async fn create_record(State(app): State<App>, caller: Caller, JsonBody(body): JsonBody<Map<String, Value>>) -> ApiResult<Response> {
-    let record = app.create_record(&caller.actor, &body, source_of(&caller)).await?;
+async fn create_record(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(body): JsonBody<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let record = app
+        .create_record(&caller.actor, &body, source_of(&caller))
+        .await?;
     let mut resp = (StatusCode::CREATED, axum::Json(&record)).into_response();
-    resp.headers_mut().insert(header::ETAG, etag(record.version));
+    resp.headers_mut()
+        .insert(header::ETAG, etag(record.version));
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{}", record.id)) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
@@ -124,10 +151,15 @@ async fn create_record(State(app): State<App>, caller: Caller, JsonBody(body): J
 /// Read a record.
 #[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Public ID")),
     responses((status = 200, body = RecordView, headers(("ETag" = String))), (status = 404)))]
-async fn get_record(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_record(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let record = app.get_record(&caller.actor, &id).await?;
     let mut resp = axum::Json(&record).into_response();
-    resp.headers_mut().insert(header::ETAG, etag(record.version));
+    resp.headers_mut()
+        .insert(header::ETAG, etag(record.version));
     Ok(resp)
 }
 
@@ -157,9 +189,16 @@ async fn update_record(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let saved = app.update_record(&caller.actor, &id, &patch, if_match(&headers)?).await?;
+    let saved = app
+        .update_record(&caller.actor, &id, &patch, if_match(&headers)?)
+        .await?;
     let version = saved.record.version;
-    let mut resp = axum::Json(SavedRecord { record: saved.record, merged: saved.merged, changed: saved.changed }).into_response();
+    let mut resp = axum::Json(SavedRecord {
+        record: saved.record,
+        merged: saved.merged,
+        changed: saved.changed,
+    })
+    .into_response();
     resp.headers_mut().insert(header::ETAG, etag(version));
     Ok(resp)
 }
@@ -167,7 +206,11 @@ async fn update_record(
 /// Delete a record (its snapshot stays in the audit log).
 #[utoipa::path(delete, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Public ID")),
     responses((status = 204), (status = 403), (status = 404)))]
-async fn delete_record(State(app): State<App>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_record(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     app.delete_record(&caller.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -184,6 +227,13 @@ pub struct IdentifyQuery {
 /// match; others get the whole card.
 #[utoipa::path(get, path = "/api/v1/identify", tag = "identify", params(IdentifyQuery),
     responses((status = 200, body = IdentifyResult), (status = 422, description = "Not a phone number")))]
-async fn identify(State(app): State<App>, caller: Caller, Query(q): Query<IdentifyQuery>) -> ApiResult<axum::Json<IdentifyResult>> {
-    Ok(axum::Json(app.identify(&caller.actor, q.phone.as_deref(), q.email.as_deref()).await?))
+async fn identify(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<IdentifyQuery>,
+) -> ApiResult<axum::Json<IdentifyResult>> {
+    Ok(axum::Json(
+        app.identify(&caller.actor, q.phone.as_deref(), q.email.as_deref())
+            .await?,
+    ))
 }

@@ -1,11 +1,11 @@
 //! /api/v1/session and /api/v1/me: cookie log-in for the web UI.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use kartoteka_app::users::UserView;
 use kartoteka_app::App;
+use kartoteka_app::users::UserView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +16,9 @@ use crate::auth::{Caller, SESSION_COOKIE, Via, cookie};
 use crate::problem::ApiResult;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(log_in, log_out)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(log_in, log_out))
+        .routes(routes!(me))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -41,7 +43,11 @@ async fn log_in(State(app): State<App>, JsonBody(c): JsonBody<Credentials>) -> A
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         s.token, app.settings.session_ttl_secs
     );
-    let mut resp = Json(SessionView { user: UserView::from(&s.user), csrf_token: Some(s.csrf_token) }).into_response();
+    let mut resp = Json(SessionView {
+        user: UserView::from(&s.user),
+        csrf_token: Some(s.csrf_token),
+    })
+    .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -50,14 +56,20 @@ async fn log_in(State(app): State<App>, JsonBody(c): JsonBody<Credentials>) -> A
 
 /// Log out: ends the session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
-async fn log_out(State(app): State<App>, _caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
+async fn log_out(
+    State(app): State<App>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         app.log_out(&token).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("kartoteka_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(
+            "kartoteka_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
     );
     Ok(resp)
 }

@@ -1,8 +1,8 @@
 //! /api/v1/users, /api/v1/roles, /api/v1/tokens and /api/v1/audit.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use kartoteka_app::users::{CreatedToken, CreatedUser, NewUser, TokenView, UserPatch, UserView};
 use kartoteka_app::{App, AppError};
 use kartoteka_domain::access::{Permission, Role};
@@ -37,14 +37,25 @@ async fn list_users(State(app): State<App>, caller: Caller) -> ApiResult<Json<Ve
 /// Create a user; without `password` one is generated and returned once.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = CreatedUser), (status = 422)))]
-async fn create_user(State(app): State<App>, caller: Caller, JsonBody(new): JsonBody<NewUser>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
-    Ok((StatusCode::CREATED, Json(app.create_user(&caller.actor, new).await?)))
+async fn create_user(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(new): JsonBody<NewUser>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.create_user(&caller.actor, new).await?),
+    ))
 }
 
 /// One user (administrators, or oneself).
 #[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
     responses((status = 200, body = UserView), (status = 404)))]
-async fn get_user(State(app): State<App>, caller: Caller, Path(username): Path<String>) -> ApiResult<Json<UserView>> {
+async fn get_user(
+    State(app): State<App>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> ApiResult<Json<UserView>> {
     Ok(Json(app.get_user(&caller.actor, &username).await?))
 }
 
@@ -52,14 +63,25 @@ async fn get_user(State(app): State<App>, caller: Caller, Path(username): Path<S
 /// password, language and time zone: also the user themself.
 #[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)), request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 422)))]
-async fn update_user(State(app): State<App>, caller: Caller, Path(username): Path<String>, JsonBody(patch): JsonBody<UserPatch>) -> ApiResult<Json<UserView>> {
-    Ok(Json(app.update_user(&caller.actor, &username, patch).await?))
+async fn update_user(
+    State(app): State<App>,
+    caller: Caller,
+    Path(username): Path<String>,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(
+        app.update_user(&caller.actor, &username, patch).await?,
+    ))
 }
 
 /// Delete a user (not oneself, not the last administrator).
 #[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
     responses((status = 204), (status = 422)))]
-async fn delete_user(State(app): State<App>, caller: Caller, Path(username): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_user(
+    State(app): State<App>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> ApiResult<StatusCode> {
     app.delete_user(&caller.actor, &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -75,7 +97,10 @@ pub struct RolesView {
 async fn roles(_caller: Caller) -> Json<RolesView> {
     Json(RolesView {
         roles: Role::ALL.iter().map(|r| r.as_str().to_string()).collect(),
-        permissions: Permission::ALL.iter().map(|p| p.as_str().to_string()).collect(),
+        permissions: Permission::ALL
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
     })
 }
 
@@ -98,13 +123,27 @@ pub struct NewToken {
 /// Create an API token; the secret is in the answer only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "users", request_body = NewToken,
     responses((status = 201, body = CreatedToken)))]
-async fn create_token(State(app): State<App>, caller: Caller, JsonBody(t): JsonBody<NewToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    Ok((StatusCode::CREATED, Json(app.create_token(&caller.actor, &t.username, &t.name).await?)))
+async fn create_token(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(t): JsonBody<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            app.create_token(&caller.actor, &t.username, &t.name)
+                .await?,
+        ),
+    ))
 }
 
 /// Revoke an API token.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204), (status = 404)))]
-async fn revoke_token(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     app.revoke_token(&caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -149,19 +188,35 @@ pub struct AuditPage {
 
 /// The audit log, newest first (administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams), responses((status = 200, body = AuditPage), (status = 403)))]
-async fn audit_log(State(app): State<App>, caller: Caller, Query(p): Query<AuditParams>) -> ApiResult<Json<AuditPage>> {
+async fn audit_log(
+    State(app): State<App>,
+    caller: Caller,
+    Query(p): Query<AuditParams>,
+) -> ApiResult<Json<AuditPage>> {
     let zone = app.settings.zone;
     let instant = |field: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
         v.as_deref()
-            .map(|s| parse_instant(s, zone).map(|d| d.timestamp_millis()).map_err(|e| AppError::field(field, e).into()))
+            .map(|s| {
+                parse_instant(s, zone)
+                    .map(|d| d.timestamp_millis())
+                    .map_err(|e| AppError::field(field, e).into())
+            })
             .transpose()
     };
     let limit = p.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(AppError::invalid("limit", "out_of_range", "limit is between 1 and 500").into());
+        return Err(
+            AppError::invalid("limit", "out_of_range", "limit is between 1 and 500").into(),
+        );
     }
     let date_only = |s: &Option<String>| s.as_deref().is_some_and(|s| s.trim().len() <= 10);
-    let to = instant("to", &p.to)?.map(|t| if date_only(&p.to) { t + 86_400_000 - 1 } else { t });
+    let to = instant("to", &p.to)?.map(|t| {
+        if date_only(&p.to) {
+            t + 86_400_000 - 1
+        } else {
+            t
+        }
+    });
     let query = AuditQuery {
         username: p.user,
         entity: p.record.as_ref().map(|_| "record".to_string()),
@@ -173,7 +228,9 @@ async fn audit_log(State(app): State<App>, caller: Caller, Query(p): Query<Audit
         limit,
     };
     let entries = app.audit_log(&caller.actor, query).await?;
-    let next_before = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id)).flatten();
+    let next_before = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
     Ok(Json(AuditPage {
         items: entries
             .into_iter()

@@ -1,0 +1,12 @@
+//! Integration tests: the real server over HTTP on a random port, a fresh database each.
+//! SQLite by default; PostgreSQL when KARTOTEKA_TEST_POSTGRES_URL is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod cli;
+mod fields;
+mod helpers;
+mod identify;
+mod records;
+mod session;
+mod users;
