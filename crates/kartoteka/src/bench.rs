@@ -1,8 +1,19 @@
-//! `kartoteka bench …`: benchmarks printing figures with the data size.
+//! `kartoteka bench …`: benchmarks that print figures with the data size. Each runs on a
+//! database of its own (a file beside the configured one on SQLite, or the configured
+//! PostgreSQL database), filled with demo records up to the size asked for.
 
+use anyhow::Context;
 use clap::Subcommand;
+use kartoteka_app::App;
+use kartoteka_app::auth::system_actor;
+use kartoteka_store::Backend;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::Row;
+use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
+use crate::startup::{self, Application};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -10,9 +21,207 @@ pub enum BenchCommand {
     Identify {
         #[arg(long, default_value_t = 1_000_000)]
         records: u64,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of HTTP load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
 }
 
-pub async fn run(_config: &Config, _command: BenchCommand) -> anyhow::Result<()> {
-    anyhow::bail!("not written yet")
+pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Identify { records, clients, seconds } => identify(config, records, clients, seconds).await,
+    }
+}
+
+/// The benchmark's own database, filled to `records` demo records.
+async fn bench_database(config: &Config, name: &str, records: u64) -> anyhow::Result<(Config, App)> {
+    let mut config = config.clone();
+    if config.database_url().starts_with("sqlite:") {
+        let file = config.data_dir.join(format!("bench-{name}-{records}.db"));
+        config.database_url = Some(Secret(format!("sqlite:{}", file.display())));
+    }
+    let app = startup::open(&config).await?;
+    let have: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
+    if (have as u64) < records {
+        let missing = records - have as u64;
+        println!("Filling the benchmark database with {missing} demo records…");
+        println!("{}", crate::demo::fill(&app, missing, 42 + have as u64, true).await?);
+    }
+    Ok((config, app))
+}
+
+pub struct Stats {
+    pub p50: Duration,
+    pub p99: Duration,
+    pub count: usize,
+}
+
+pub fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
+    Stats { p50: at(0.5), p99: at(0.99), count: samples.len() }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Numbers as people type them, from the stored raw inputs.
+async fn sample_numbers(app: &App, n: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let total: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM phones").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut out = Vec::new();
+    while (out.len() as i64) < n && total > 0 {
+        let id = rng.random_range(1..=total);
+        if let Some(row) = sqlx::query("SELECT raw, number FROM phones WHERE id = $1").bind(id).fetch_optional(&app.db.pool).await? {
+            out.push((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The same lookup done on the engine alone: the number's records, then the card in five
+/// statements (record, phones, e-mails, custom values), as PERFORMANCE.md measured it.
+fn raw_sqlite(path: &std::path::Path, numbers: &[(String, String)]) -> anyhow::Result<Stats> {
+    let conn = rusqlite::Connection::open(path)?;
+    let mut samples = Vec::with_capacity(numbers.len());
+    for round in 0..2 {
+        for (_, e164) in numbers {
+            let t = Instant::now();
+            let mut find = conn.prepare_cached("SELECT record_id FROM phones WHERE number = ?")?;
+            let ids: Vec<i64> = find.query_map([e164], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            for id in ids {
+                let mut rec = conn.prepare_cached("SELECT * FROM records WHERE id = ?")?;
+                let _n: usize = rec.query_map([id], |r| r.get::<_, String>(1))?.count();
+                for sql in [
+                    "SELECT number, raw, phone_type, extension, is_default FROM phones WHERE record_id = ? ORDER BY position",
+                    "SELECT address, is_default FROM emails WHERE record_id = ? ORDER BY position",
+                    "SELECT f.key, v.value FROM custom_values v JOIN custom_fields f ON f.id = v.field_id WHERE v.record_id = ?",
+                    "SELECT tag FROM record_tags WHERE record_id = ?",
+                ] {
+                    let mut s = conn.prepare_cached(sql)?;
+                    let _n: usize = s.query_map([id], |r| r.get::<_, String>(0))?.count();
+                }
+            }
+            if round == 1 {
+                samples.push(t.elapsed());
+            }
+        }
+    }
+    Ok(stats(samples))
+}
+
+async fn raw_postgres(app: &App, numbers: &[(String, String)]) -> anyhow::Result<Stats> {
+    let mut samples = Vec::with_capacity(numbers.len());
+    let mut conn = app.db.pool.acquire().await?;
+    for round in 0..2 {
+        for (_, e164) in numbers {
+            let t = Instant::now();
+            let ids = kartoteka_store::cards::ids_by_contact(&mut *conn, Some(e164), None, None, 50).await?;
+            kartoteka_store::cards::by_ids(&mut *conn, Backend::Postgres, &ids).await?;
+            if round == 1 {
+                samples.push(t.elapsed());
+            }
+        }
+    }
+    Ok(stats(samples))
+}
+
+async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -> anyhow::Result<()> {
+    let (config, app) = bench_database(config, "identify", records).await?;
+    let numbers = sample_numbers(&app, 2000).await?;
+    anyhow::ensure!(!numbers.is_empty(), "the benchmark database has no phones");
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let phones: i64 = sqlx::query("SELECT COUNT(*) FROM phones").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let size = app.db.size_bytes().await?;
+    let engine = match app.db.backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    println!(
+        "bench identify: {count} records, {phones} phones, {engine}, database {:.0} MiB, {} sample numbers typed as stored (mixed formats)",
+        size as f64 / 1048576.0,
+        numbers.len()
+    );
+
+    let raw = match (&app.db.backend, &app.db.sqlite_path) {
+        (Backend::Sqlite, Some(path)) => raw_sqlite(path, &numbers)?,
+        _ => raw_postgres(&app, &numbers).await?,
+    };
+    println!(
+        "  raw engine   lookup + card ({}):  p50 {}  p99 {}",
+        if app.db.backend == Backend::Sqlite { "rusqlite, 5 statements" } else { "same SQL, 2 round trips" },
+        us(raw.p50),
+        us(raw.p99)
+    );
+
+    let admin = system_actor();
+    let mut samples = Vec::with_capacity(numbers.len());
+    for round in 0..2 {
+        for (typed, _) in &numbers {
+            let t = Instant::now();
+            let found = app.identify(&admin, Some(typed), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if round == 1 {
+                samples.push(t.elapsed());
+            }
+            anyhow::ensure!(!found.matches.is_empty(), "{typed} was not identified");
+        }
+    }
+    let inproc = stats(samples);
+    println!(
+        "  in-process   app.identify (normalize + records + cards): p50 {}  p99 {}  ({:.1}× raw at p50)",
+        us(inproc.p50),
+        us(inproc.p99),
+        inproc.p50.as_secs_f64() / raw.p50.as_secs_f64().max(1e-9)
+    );
+
+    // Over HTTP: the real server on a free port, `clients` concurrent clients.
+    let mut server_config = config.clone();
+    server_config.listen = "127.0.0.1:0".into();
+    server_config.max_connections = server_config.max_connections.max(clients as u32);
+    let server = Application::build(&server_config).await?;
+    let base = format!("http://{}", server.addr);
+    let token = server.app.create_token(&system_actor(), "admin", "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?.secret;
+    tokio::spawn(server.run());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let urls: Vec<String> = numbers
+        .iter()
+        .map(|(typed, _)| format!("{base}/api/v1/identify?phone={}", typed.replace('+', "%2B").replace(' ', "%20")))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, urls, token) = (client.clone(), urls.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = c * 97;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let r = client.get(&urls[i % urls.len()]).bearer_auth(&token).send().await?;
+                anyhow::ensure!(r.status().is_success(), "HTTP {}", r.status());
+                r.bytes().await?;
+                lat.push(t.elapsed());
+                i += 1;
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.context("a client task")??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let http = stats(all);
+    println!(
+        "  HTTP         GET /api/v1/identify, {clients} clients, {seconds} s: p50 {}  p99 {}  {:.0} identifications/s ({} requests)",
+        us(http.p50),
+        us(http.p99),
+        http.count as f64 / elapsed,
+        http.count
+    );
+    Ok(())
 }
