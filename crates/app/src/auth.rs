@@ -185,7 +185,9 @@ impl App {
     /// The actor behind an API token. Costs one indexed lookup; the last-use time is
     /// written at most once a minute.
     pub async fn token_actor(&self, token: &str) -> AppResult<Actor> {
-        let (user, t) = users::token_user(&self.db.pool, &token_hash(token))
+        let (user, t) = self
+            .db
+            .token_user(&token_hash(token))
             .await?
             .ok_or(AppError::Unauthorized)?;
         let now = now_ms();

@@ -179,25 +179,25 @@ impl App {
         let card = card
             .first()
             .ok_or_else(|| AppError::Unexpected("created record vanished".into()))?;
-        Ok(RecordView::new(card, actor, &defs.custom))
+        Ok(RecordView::new(card, actor))
     }
 
     pub async fn get_record(&self, actor: &Actor, public_id: &str) -> AppResult<RecordView> {
         let card = self.load_card(actor, public_id).await?;
-        Ok(RecordView::new(
-            &card,
-            actor,
-            &self.custom_definitions().await?,
-        ))
+        Ok(RecordView::new(&card, actor))
     }
 
     async fn load_card(&self, actor: &Actor, public_id: &str) -> AppResult<Card> {
         let pid = parse_id(public_id)?;
-        let card = cards::by_public_id(&self.db.pool, self.db.backend, pid.as_str())
+        let card = self
+            .db
+            .card(pid.as_str())
             .await
             .map_err(|e| not_found(e, "the record"))?;
-        let mut conn = self.db.pool.acquire().await?;
-        self.check_reach(&mut conn, actor, card.id).await?;
+        if actor.record_scope() != RecordScope::All {
+            let mut conn = self.db.pool.acquire().await?;
+            self.check_reach(&mut conn, actor, card.id).await?;
+        }
         Ok(card)
     }
 
@@ -258,7 +258,7 @@ impl App {
         if changes.is_empty() {
             tx.rollback().await?;
             return Ok(Saved {
-                record: RecordView::new(&current, actor, &defs.custom),
+                record: RecordView::new(&current, actor),
                 merged: stale,
                 changed: Vec::new(),
             });
@@ -304,7 +304,7 @@ impl App {
             .first()
             .ok_or_else(|| AppError::Unexpected("updated record vanished".into()))?;
         Ok(Saved {
-            record: RecordView::new(card, actor, &defs.custom),
+            record: RecordView::new(card, actor),
             merged: stale,
             changed: key_list,
         })
@@ -315,13 +315,12 @@ impl App {
             return Err(AppError::forbidden());
         }
         let pid = parse_id(public_id)?;
-        let defs = self.custom_definitions().await?;
         let mut tx = self.db.begin_write().await?;
         let card = cards::by_public_id(&mut *tx, self.db.backend, pid.as_str())
             .await
             .map_err(|e| not_found(e, "the record"))?;
         // The audit entry keeps the whole record (administrators read it).
-        let snapshot = serde_json::to_value(RecordView::new(&card, actor, &defs))
+        let snapshot = serde_json::to_value(RecordView::new(&card, actor))
             .map_err(|e| AppError::Unexpected(e.to_string()))?;
         store::delete(&mut tx, card.id).await?;
         crate::audit::record(
@@ -374,12 +373,8 @@ impl App {
         let (ids, next) = list::page(&self.db.pool, &query).await?;
         let total = list::count(&self.db.pool, agent).await?;
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
-        let defs = self.custom_definitions().await?;
         Ok(RecordPage {
-            items: cards
-                .iter()
-                .map(|c| RecordView::new(c, actor, &defs))
-                .collect(),
+            items: cards.iter().map(|c| RecordView::new(c, actor)).collect(),
             next_cursor: next.map(|p| encode_cursor(sort, descending, &p)),
             total,
         })
@@ -419,27 +414,21 @@ impl App {
                 ));
             }
         };
-        let ids = cards::ids_by_contact(
-            &self.db.pool,
-            phone_key.as_deref(),
-            email_key.as_deref(),
-            None,
-            50,
-        )
-        .await?;
+        let (phone, email) = (phone_key.as_deref(), email_key.as_deref());
         let matches = if actor.identify_sees_cards() {
-            let defs = self.custom_definitions().await?;
-            cards::by_ids(&self.db.pool, self.db.backend, &ids)
+            self.db
+                .cards_by_contact(phone, email, 50)
                 .await?
                 .iter()
                 .map(|c| IdentifyMatch {
                     id: c.public_id.clone(),
                     display_name: c.display_name.clone(),
-                    record: Some(RecordView::new(c, actor, &defs)),
+                    record: Some(RecordView::new(c, actor)),
                 })
                 .collect()
         } else {
-            cards::names(&self.db.pool, &ids)
+            self.db
+                .names_by_contact(phone, email, 50)
                 .await?
                 .into_iter()
                 .map(|(id, display_name)| IdentifyMatch {

@@ -1,6 +1,6 @@
 //! What the API answers and the UI shows: JSON views of stored things.
 
-use kartoteka_domain::field::{FieldDefinition, FieldType};
+use kartoteka_domain::field::{FieldType, value_json};
 use kartoteka_domain::national::Pesel;
 use kartoteka_domain::record::{EmailAddress, Phone};
 use kartoteka_domain::time::to_rfc3339;
@@ -108,7 +108,7 @@ fn mask_pesel(value: &str) -> String {
 }
 
 impl RecordView {
-    pub fn new(card: &Card, actor: &Actor, defs: &[FieldDefinition]) -> RecordView {
+    pub fn new(card: &Card, actor: &Actor) -> RecordView {
         let unmasked = actor.sees_national_ids();
         let f = |k: &str| card.data.fields.get(k).cloned();
         let custom = card
@@ -116,12 +116,9 @@ impl RecordView {
             .custom
             .iter()
             .map(|(k, v)| {
-                let def = defs.iter().find(|d| &d.key == k);
-                let value = match def {
-                    Some(d) if d.field_type == FieldType::Pesel && !unmasked => {
-                        Value::String(mask_pesel(v))
-                    }
-                    Some(d) => d.to_json(v),
+                let value = match card.custom_types.get(k) {
+                    Some(FieldType::Pesel) if !unmasked => Value::String(mask_pesel(v)),
+                    Some(t) => value_json(*t, v),
                     None => Value::String(v.clone()),
                 };
                 (k.clone(), value)

@@ -188,20 +188,25 @@ impl FieldDefinition {
 
     /// The JSON form of a stored value.
     pub fn to_json(&self, stored: &str) -> Value {
-        match self.field_type {
-            FieldType::Number => stored
-                .parse::<f64>()
-                .ok()
-                .and_then(|n| {
-                    if n.fract() == 0.0 && n.abs() < 9e15 {
-                        Some(Value::from(n as i64))
-                    } else {
-                        serde_json::Number::from_f64(n).map(Value::Number)
-                    }
-                })
-                .unwrap_or_else(|| Value::String(stored.to_string())),
-            _ => Value::String(stored.to_string()),
-        }
+        value_json(self.field_type, stored)
+    }
+}
+
+/// The JSON form of a stored value of a field of type `t`: numbers as numbers, the rest as text.
+pub fn value_json(t: FieldType, stored: &str) -> Value {
+    match t {
+        FieldType::Number => stored
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| {
+                if n.fract() == 0.0 && n.abs() < 9e15 {
+                    Some(Value::from(n as i64))
+                } else {
+                    serde_json::Number::from_f64(n).map(Value::Number)
+                }
+            })
+            .unwrap_or_else(|| Value::String(stored.to_string())),
+        _ => Value::String(stored.to_string()),
     }
 }
 

@@ -32,23 +32,37 @@ pub enum BenchCommand {
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Identify { records, clients, seconds } => identify(config, records, clients, seconds).await,
+        BenchCommand::Identify {
+            records,
+            clients,
+            seconds,
+        } => identify(config, records, clients, seconds).await,
     }
 }
 
 /// The benchmark's own database, filled to `records` demo records.
-async fn bench_database(config: &Config, name: &str, records: u64) -> anyhow::Result<(Config, App)> {
+async fn bench_database(
+    config: &Config,
+    name: &str,
+    records: u64,
+) -> anyhow::Result<(Config, App)> {
     let mut config = config.clone();
     if config.database_url().starts_with("sqlite:") {
         let file = config.data_dir.join(format!("bench-{name}-{records}.db"));
         config.database_url = Some(Secret(format!("sqlite:{}", file.display())));
     }
     let app = startup::open(&config).await?;
-    let have: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let have: i64 = sqlx::query("SELECT COUNT(*) FROM records")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
     if (have as u64) < records {
         let missing = records - have as u64;
         println!("Filling the benchmark database with {missing} demo records…");
-        println!("{}", crate::demo::fill(&app, missing, 42 + have as u64, true).await?);
+        println!(
+            "{}",
+            crate::demo::fill(&app, missing, 42 + have as u64, true).await?
+        );
     }
     Ok((config, app))
 }
@@ -61,8 +75,17 @@ pub struct Stats {
 
 pub fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort();
-    let at = |q: f64| samples.get(((samples.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-    Stats { p50: at(0.5), p99: at(0.99), count: samples.len() }
+    let at = |q: f64| {
+        samples
+            .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Stats {
+        p50: at(0.5),
+        p99: at(0.99),
+        count: samples.len(),
+    }
 }
 
 fn us(d: Duration) -> String {
@@ -71,12 +94,19 @@ fn us(d: Duration) -> String {
 
 /// Numbers as people type them, from the stored raw inputs.
 async fn sample_numbers(app: &App, n: i64) -> anyhow::Result<Vec<(String, String)>> {
-    let total: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM phones").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let total: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM phones")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
     let mut rng = StdRng::seed_from_u64(7);
     let mut out = Vec::new();
     while (out.len() as i64) < n && total > 0 {
         let id = rng.random_range(1..=total);
-        if let Some(row) = sqlx::query("SELECT raw, number FROM phones WHERE id = $1").bind(id).fetch_optional(&app.db.pool).await? {
+        if let Some(row) = sqlx::query("SELECT raw, number FROM phones WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&app.db.pool)
+            .await?
+        {
             out.push((row.try_get(0)?, row.try_get(1)?));
         }
     }
@@ -92,7 +122,9 @@ fn raw_sqlite(path: &std::path::Path, numbers: &[(String, String)]) -> anyhow::R
         for (_, e164) in numbers {
             let t = Instant::now();
             let mut find = conn.prepare_cached("SELECT record_id FROM phones WHERE number = ?")?;
-            let ids: Vec<i64> = find.query_map([e164], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let ids: Vec<i64> = find
+                .query_map([e164], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             for id in ids {
                 let mut rec = conn.prepare_cached("SELECT * FROM records WHERE id = ?")?;
                 let _n: usize = rec.query_map([id], |r| r.get::<_, String>(1))?.count();
@@ -120,8 +152,8 @@ async fn raw_postgres(app: &App, numbers: &[(String, String)]) -> anyhow::Result
     for round in 0..2 {
         for (_, e164) in numbers {
             let t = Instant::now();
-            let ids = kartoteka_store::cards::ids_by_contact(&mut *conn, Some(e164), None, None, 50).await?;
-            kartoteka_store::cards::by_ids(&mut *conn, Backend::Postgres, &ids).await?;
+            kartoteka_store::cards::by_contact(&mut *conn, Backend::Postgres, Some(e164), None, 50)
+                .await?;
             if round == 1 {
                 samples.push(t.elapsed());
             }
@@ -130,12 +162,23 @@ async fn raw_postgres(app: &App, numbers: &[(String, String)]) -> anyhow::Result
     Ok(stats(samples))
 }
 
-async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -> anyhow::Result<()> {
+async fn identify(
+    config: &Config,
+    records: u64,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
     let (config, app) = bench_database(config, "identify", records).await?;
     let numbers = sample_numbers(&app, 2000).await?;
     anyhow::ensure!(!numbers.is_empty(), "the benchmark database has no phones");
-    let count: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
-    let phones: i64 = sqlx::query("SELECT COUNT(*) FROM phones").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM records")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
+    let phones: i64 = sqlx::query("SELECT COUNT(*) FROM phones")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
     let size = app.db.size_bytes().await?;
     let engine = match app.db.backend {
         Backend::Sqlite => "SQLite",
@@ -153,7 +196,11 @@ async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -
     };
     println!(
         "  raw engine   lookup + card ({}):  p50 {}  p99 {}",
-        if app.db.backend == Backend::Sqlite { "rusqlite, 5 statements" } else { "same SQL, 2 round trips" },
+        if app.db.backend == Backend::Sqlite {
+            "rusqlite, 5 statements"
+        } else {
+            "same SQL, one round trip"
+        },
         us(raw.p50),
         us(raw.p99)
     );
@@ -163,7 +210,10 @@ async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -
     for round in 0..2 {
         for (typed, _) in &numbers {
             let t = Instant::now();
-            let found = app.identify(&admin, Some(typed), None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let found = app
+                .identify(&admin, Some(typed), None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if round == 1 {
                 samples.push(t.elapsed());
             }
@@ -178,18 +228,58 @@ async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -
         inproc.p50.as_secs_f64() / raw.p50.as_secs_f64().max(1e-9)
     );
 
+    // In-process again, from `clients` concurrent tasks.
+    let deadline = Instant::now() + Duration::from_secs(seconds.min(3));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (app, numbers) = (app.clone(), numbers.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            let mut i = c * 97;
+            while Instant::now() < deadline {
+                app.identify(&system_actor(), Some(&numbers[i % numbers.len()].0), None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                n += 1;
+                i += 1;
+            }
+            Ok::<_, anyhow::Error>(n)
+        }));
+    }
+    let mut done = 0;
+    for t in tasks {
+        done += t.await.context("a task")??;
+    }
+    println!(
+        "  in-process   {clients} concurrent tasks: {:.0} identifications/s",
+        done as f64 / started.elapsed().as_secs_f64()
+    );
+
     // Over HTTP: the real server on a free port, `clients` concurrent clients.
     let mut server_config = config.clone();
     server_config.listen = "127.0.0.1:0".into();
     server_config.max_connections = server_config.max_connections.max(clients as u32);
     let server = Application::build(&server_config).await?;
     let base = format!("http://{}", server.addr);
-    let token = server.app.create_token(&system_actor(), "admin", "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?.secret;
+    let token = server
+        .app
+        .create_token(&system_actor(), "admin", "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .secret;
     tokio::spawn(server.run());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
     let urls: Vec<String> = numbers
         .iter()
-        .map(|(typed, _)| format!("{base}/api/v1/identify?phone={}", typed.replace('+', "%2B").replace(' ', "%20")))
+        .map(|(typed, _)| {
+            format!(
+                "{base}/api/v1/identify?phone={}",
+                typed.replace('+', "%2B").replace(' ', "%20")
+            )
+        })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -201,7 +291,11 @@ async fn identify(config: &Config, records: u64, clients: usize, seconds: u64) -
             let mut i = c * 97;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let r = client.get(&urls[i % urls.len()]).bearer_auth(&token).send().await?;
+                let r = client
+                    .get(&urls[i % urls.len()])
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
                 anyhow::ensure!(r.status().is_success(), "HTTP {}", r.status());
                 r.bytes().await?;
                 lat.push(t.elapsed());

@@ -2,14 +2,15 @@
 //! managers in ONE statement per batch (JSON aggregated per backend), which is what
 //! identification and lists need to be fast.
 
+use kartoteka_domain::field::FieldType;
 use kartoteka_domain::phone::PhoneType;
 use kartoteka_domain::record::{EmailAddress, Phone, RecordData, RecordKind, TEXT_FIELDS};
 use serde::Deserialize;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::params::Sql;
+use crate::row::Cols;
 use crate::{Backend, Result, StoreError};
 
 /// A record as stored, with everything its card shows.
@@ -27,9 +28,11 @@ pub struct Card {
     pub modified_by: Option<String>,
     pub last_contact_at: Option<i64>,
     pub version: i64,
+    /// The type of each custom value's field.
+    pub custom_types: BTreeMap<String, FieldType>,
 }
 
-fn select_sql(backend: Backend) -> String {
+pub(crate) fn select_sql(backend: Backend) -> String {
     let (phones, emails, custom, tags, managers) = match backend {
         Backend::Sqlite => (
             "(SELECT json_group_array(json_object('number', number, 'raw', raw, 'type', phone_type, \
@@ -37,7 +40,7 @@ fn select_sql(backend: Backend) -> String {
              WHERE p.record_id = r.id ORDER BY p.position))",
             "(SELECT json_group_array(json_object('address', address, 'default', is_default)) \
              FROM (SELECT * FROM emails e WHERE e.record_id = r.id ORDER BY e.position))",
-            "(SELECT json_group_object(f.key, v.value) FROM custom_values v \
+            "(SELECT json_group_object(f.key, json_array(f.field_type, v.value)) FROM custom_values v \
              JOIN custom_fields f ON f.id = v.field_id WHERE v.record_id = r.id)",
             "(SELECT json_group_array(tag) FROM record_tags t WHERE t.record_id = r.id)",
             "(SELECT json_group_array(u.username) FROM record_managers m \
@@ -49,23 +52,37 @@ fn select_sql(backend: Backend) -> String {
              FROM phones p WHERE p.record_id = r.id)",
             "(SELECT COALESCE(json_agg(json_build_object('address', address, 'default', is_default) \
              ORDER BY e.position), '[]')::text FROM emails e WHERE e.record_id = r.id)",
-            "(SELECT COALESCE(json_object_agg(f.key, v.value), '{}')::text FROM custom_values v \
+            "(SELECT COALESCE(json_object_agg(f.key, json_build_array(f.field_type, v.value)), '{}')::text FROM custom_values v \
              JOIN custom_fields f ON f.id = v.field_id WHERE v.record_id = r.id)",
             "(SELECT COALESCE(json_agg(tag), '[]')::text FROM record_tags t WHERE t.record_id = r.id)",
             "(SELECT COALESCE(json_agg(u.username), '[]')::text FROM record_managers m \
              JOIN users u ON u.id = m.user_id WHERE m.record_id = r.id)",
         ),
     };
+    format!(
+        "SELECT {}, {phones} AS phones_json, {emails} AS emails_json, {custom} AS custom_json, \
+         {tags} AS tags_json, {managers} AS managers_json {FROM_RECORDS}",
+        base_columns()
+    )
+}
+
+const FROM_RECORDS: &str = "FROM records r LEFT JOIN users cu ON cu.id = r.created_by \
+     LEFT JOIN users mu ON mu.id = r.modified_by LEFT JOIN records o ON o.id = r.organization_id ";
+
+/// The records row's own columns of a card.
+fn base_columns() -> String {
     let fields: Vec<String> = TEXT_FIELDS.iter().map(|f| format!("r.{f}")).collect();
     format!(
-        "SELECT r.id, r.public_id, r.kind, r.display_name, {}, r.created_at, cu.username AS created_by_name, \
+        "r.id, r.public_id, r.kind, r.display_name, {}, r.created_at, cu.username AS created_by_name, \
          r.source, r.modified_at, mu.username AS modified_by_name, r.last_contact_at, r.version, \
-         o.public_id AS organization_public_id, {phones} AS phones_json, {emails} AS emails_json, \
-         {custom} AS custom_json, {tags} AS tags_json, {managers} AS managers_json \
-         FROM records r LEFT JOIN users cu ON cu.id = r.created_by \
-         LEFT JOIN users mu ON mu.id = r.modified_by LEFT JOIN records o ON o.id = r.organization_id ",
+         o.public_id AS organization_public_id",
         fields.join(", ")
     )
+}
+
+/// The card's records row alone (the fast path reads the children with statements of their own).
+pub(crate) fn base_select_sql() -> String {
+    format!("SELECT {} {FROM_RECORDS}", base_columns())
 }
 
 #[derive(Deserialize)]
@@ -84,64 +101,96 @@ struct EmailJson {
     default: i64,
 }
 
-fn json_col<T: for<'de> Deserialize<'de> + Default>(row: &AnyRow, col: &str) -> Result<T> {
-    let text: Option<String> = row.try_get(col)?;
-    match text {
-        Some(t) => Ok(serde_json::from_str(&t)?),
-        None => Ok(T::default()),
-    }
+/// What hangs off a card's records row.
+#[derive(Default)]
+pub(crate) struct Children {
+    pub phones: Vec<Phone>,
+    pub emails: Vec<EmailAddress>,
+    pub custom: BTreeMap<String, String>,
+    pub custom_types: BTreeMap<String, FieldType>,
+    pub tags: Vec<String>,
+    pub managers: Vec<String>,
 }
 
-fn card_from_row(row: &AnyRow) -> Result<Card> {
+fn children_from_json<R: Cols>(row: &R) -> Result<Children> {
+    let phones: Vec<PhoneJson> = row.json("phones_json")?;
+    let emails: Vec<EmailJson> = row.json("emails_json")?;
+    let typed: BTreeMap<String, (String, String)> = row.json("custom_json")?;
+    let mut c = Children {
+        phones: phones
+            .into_iter()
+            .map(|p| Phone {
+                number: p.number,
+                raw: p.raw,
+                phone_type: PhoneType::parse(&p.phone_type).unwrap_or_default(),
+                extension: p.extension,
+                default: p.default != 0,
+            })
+            .collect(),
+        emails: emails
+            .into_iter()
+            .map(|e| EmailAddress {
+                address: e.address,
+                default: e.default != 0,
+            })
+            .collect(),
+        tags: row.json("tags_json")?,
+        managers: row.json("managers_json")?,
+        ..Children::default()
+    };
+    for (key, (t, value)) in typed {
+        c.custom_types.insert(
+            key.clone(),
+            FieldType::parse(&t).map_err(|e| StoreError::Corrupt(e.message))?,
+        );
+        c.custom.insert(key, value);
+    }
+    Ok(c)
+}
+
+pub(crate) fn card_from_row<R: Cols>(row: &R) -> Result<Card> {
+    card_from_parts(row, children_from_json(row)?)
+}
+
+pub(crate) fn card_from_parts<R: Cols>(row: &R, mut children: Children) -> Result<Card> {
     let mut fields = BTreeMap::new();
     for f in TEXT_FIELDS {
-        if let Some(v) = row.try_get::<Option<String>, _>(f)? {
+        if let Some(v) = row.opt_text(f)? {
             fields.insert(f.to_string(), v);
         }
     }
-    let phones: Vec<PhoneJson> = json_col(row, "phones_json")?;
-    let emails: Vec<EmailJson> = json_col(row, "emails_json")?;
-    let mut tags: Vec<String> = json_col(row, "tags_json")?;
-    tags.sort();
-    let mut managers: Vec<String> = json_col(row, "managers_json")?;
-    managers.sort();
-    let kind: String = row.try_get("kind")?;
+    children.tags.sort();
+    children.managers.sort();
+    let Children {
+        phones,
+        emails,
+        custom,
+        custom_types,
+        tags,
+        managers,
+    } = children;
     Ok(Card {
-        id: row.try_get("id")?,
-        public_id: row.try_get("public_id")?,
-        kind: RecordKind::parse(&kind).map_err(|e| StoreError::Corrupt(e.message))?,
-        display_name: row.try_get("display_name")?,
+        id: row.int("id")?,
+        public_id: row.text("public_id")?,
+        kind: RecordKind::parse(&row.text("kind")?).map_err(|e| StoreError::Corrupt(e.message))?,
+        display_name: row.text("display_name")?,
         data: RecordData {
             fields,
-            phones: phones
-                .into_iter()
-                .map(|p| Phone {
-                    number: p.number,
-                    raw: p.raw,
-                    phone_type: PhoneType::parse(&p.phone_type).unwrap_or_default(),
-                    extension: p.extension,
-                    default: p.default != 0,
-                })
-                .collect(),
-            emails: emails
-                .into_iter()
-                .map(|e| EmailAddress {
-                    address: e.address,
-                    default: e.default != 0,
-                })
-                .collect(),
-            custom: json_col(row, "custom_json")?,
+            phones,
+            emails,
+            custom,
             tags,
             managers,
-            organization: row.try_get("organization_public_id")?,
+            organization: row.opt_text("organization_public_id")?,
         },
-        created_at: row.try_get("created_at")?,
-        created_by: row.try_get("created_by_name")?,
-        source: row.try_get("source")?,
-        modified_at: row.try_get("modified_at")?,
-        modified_by: row.try_get("modified_by_name")?,
-        last_contact_at: row.try_get("last_contact_at")?,
-        version: row.try_get("version")?,
+        created_at: row.int("created_at")?,
+        created_by: row.opt_text("created_by_name")?,
+        source: row.text("source")?,
+        modified_at: row.int("modified_at")?,
+        modified_by: row.opt_text("modified_by_name")?,
+        last_contact_at: row.opt_int("last_contact_at")?,
+        version: row.int("version")?,
+        custom_types,
     })
 }
 
@@ -197,60 +246,95 @@ pub fn push_agent_scope(sql: &mut Sql, column: &str, user_id: i64) {
     .push(")");
 }
 
-/// Internal IDs of the records holding this E.164 number (or normalized e-mail).
-pub async fn ids_by_contact<'e, E>(
+/// `WHERE` condition: records holding this E.164 number or normalized e-mail.
+pub(crate) fn push_contact_match(sql: &mut Sql, phone: Option<&str>, email: Option<&str>) {
+    match (phone, email) {
+        (Some(p), _) => {
+            sql.push("r.id IN (SELECT x.record_id FROM phones x WHERE x.number = ")
+                .bind(p)
+                .push(")");
+        }
+        (None, Some(e)) => {
+            sql.push("r.id IN (SELECT x.record_id FROM emails x WHERE x.address_norm = ")
+                .bind(e)
+                .push(")");
+        }
+        (None, None) => {
+            sql.push("1 = 0");
+        }
+    }
+}
+
+/// Cards of the records holding this E.164 number (or normalized e-mail), in one statement.
+pub async fn by_contact<'e, E>(
+    exec: E,
+    backend: Backend,
+    phone: Option<&str>,
+    email: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Card>>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let mut sql = Sql::new(select_sql(backend));
+    sql.push("WHERE ");
+    push_contact_match(&mut sql, phone, email);
+    sql.push(" ORDER BY r.id LIMIT ").bind(limit);
+    let rows = sql.query().fetch_all(exec).await?;
+    rows.iter().map(card_from_row).collect()
+}
+
+/// Public ID and display name of the records holding this number or e-mail (what agents get).
+pub async fn names_by_contact<'e, E>(
     exec: E,
     phone: Option<&str>,
     email: Option<&str>,
-    agent: Option<i64>,
     limit: i64,
-) -> Result<Vec<i64>>
+) -> Result<Vec<(String, String)>>
 where
     E: Executor<'e, Database = Any>,
 {
-    let mut sql = match (phone, email) {
-        (Some(p), _) => {
-            let mut s = Sql::new("SELECT DISTINCT x.record_id FROM phones x WHERE x.number = ");
-            s.bind(p);
-            s
-        }
-        (None, Some(e)) => {
-            let mut s =
-                Sql::new("SELECT DISTINCT x.record_id FROM emails x WHERE x.address_norm = ");
-            s.bind(e);
-            s
-        }
-        (None, None) => return Ok(Vec::new()),
-    };
-    if let Some(user) = agent {
-        sql.push(" AND ");
-        push_agent_scope(&mut sql, "x.record_id", user);
-    }
-    sql.push(" ORDER BY x.record_id LIMIT ").bind(limit);
-    let rows = sql.query().fetch_all(exec).await?;
-    rows.iter()
-        .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
-        .collect()
-}
-
-/// ID and display name only (what agents get from identification).
-pub async fn names<'e, E>(exec: E, ids: &[i64]) -> Result<Vec<(String, String)>>
-where
-    E: Executor<'e, Database = Any>,
-{
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Sql::new("SELECT public_id, display_name FROM records WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") ORDER BY id");
+    let mut sql = Sql::new("SELECT r.public_id, r.display_name FROM records r WHERE ");
+    push_contact_match(&mut sql, phone, email);
+    sql.push(" ORDER BY r.id LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(exec).await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
+}
+
+impl crate::Db {
+    /// Cards of the records holding this number or e-mail (SQLite's fast path when open).
+    pub async fn cards_by_contact(
+        &self,
+        phone: Option<&str>,
+        email: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Card>> {
+        match &self.reader {
+            Some(r) => r.cards_by_contact(phone, email, limit),
+            None => by_contact(&self.pool, self.backend, phone, email, limit).await,
+        }
+    }
+
+    /// ID and display name of the records holding this number or e-mail.
+    pub async fn names_by_contact(
+        &self,
+        phone: Option<&str>,
+        email: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        match &self.reader {
+            Some(r) => r.names_by_contact(phone, email, limit),
+            None => names_by_contact(&self.pool, phone, email, limit).await,
+        }
+    }
+
+    /// One card by public ID.
+    pub async fn card(&self, public_id: &str) -> Result<Card> {
+        match &self.reader {
+            Some(r) => r.card_by_public_id(public_id)?.ok_or(StoreError::NotFound),
+            None => by_public_id(&self.pool, self.backend, public_id).await,
+        }
+    }
 }

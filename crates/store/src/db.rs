@@ -21,6 +21,8 @@ pub struct Db {
     pub backend: Backend,
     /// The database file, on SQLite (bulk loads open it directly).
     pub sqlite_path: Option<std::path::PathBuf>,
+    /// SQLite's fast path for hot point reads.
+    pub reader: Option<std::sync::Arc<crate::fast::SqliteReader>>,
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -57,7 +59,10 @@ impl Db {
         };
         let mut options = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(Duration::from_secs(30))
+            // A ping before every use doubles the cost of short statements; broken
+            // connections surface as errors and are replaced anyway.
+            .test_before_acquire(false);
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -72,10 +77,14 @@ impl Db {
             });
         }
         let pool = options.connect(&url).await?;
+        let reader = sqlite_path
+            .as_deref()
+            .map(|p| std::sync::Arc::new(crate::fast::SqliteReader::new(p)));
         Ok(Db {
             pool,
             backend,
             sqlite_path,
+            reader,
         })
     }
 

@@ -5,10 +5,12 @@ pub mod bulk;
 pub mod cards;
 pub mod db;
 pub mod dictionaries;
+pub mod fast;
 pub mod fields;
 pub mod list;
 pub mod params;
 pub mod records;
+mod row;
 pub mod users;
 
 pub use db::{Backend, Db, Tx};

@@ -5,6 +5,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use std::collections::HashMap;
 
 use crate::params::Sql;
+use crate::row::Cols;
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,20 +26,19 @@ pub struct User {
 const USER_COLS: &str = "u.id, u.username, u.display_name, u.email, u.password_hash, u.role, \
                          u.permissions, u.active, u.locale, u.time_zone, u.created_at";
 
-fn user_from_row(r: &AnyRow) -> Result<User> {
-    let perms: String = r.try_get("permissions")?;
+pub(crate) fn user_from_row<R: Cols>(r: &R) -> Result<User> {
     Ok(User {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        display_name: r.try_get("display_name")?,
-        email: r.try_get("email")?,
-        password_hash: r.try_get("password_hash")?,
-        role: r.try_get("role")?,
-        permissions: serde_json::from_str(&perms)?,
-        active: r.try_get::<i64, _>("active")? != 0,
-        locale: r.try_get("locale")?,
-        time_zone: r.try_get("time_zone")?,
-        created_at: r.try_get("created_at")?,
+        id: r.int("id")?,
+        username: r.text("username")?,
+        display_name: r.text("display_name")?,
+        email: r.opt_text("email")?,
+        password_hash: r.opt_text("password_hash")?,
+        role: r.text("role")?,
+        permissions: serde_json::from_str(&r.text("permissions")?)?,
+        active: r.int("active")? != 0,
+        locale: r.text("locale")?,
+        time_zone: r.text("time_zone")?,
+        created_at: r.int("created_at")?,
     })
 }
 
@@ -269,35 +269,40 @@ pub async fn create_token<'e, E: Executor<'e, Database = Any>>(
     Ok(row.try_get(0)?)
 }
 
+pub(crate) fn token_user_sql() -> String {
+    format!(
+        "SELECT {USER_COLS}, t.id AS token_id, t.name, t.prefix, t.created_at AS token_created_at, \
+         t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1"
+    )
+}
+
 /// The active user behind a live token, with the token.
 pub async fn token_user<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     token_hash: &str,
 ) -> Result<Option<(User, ApiToken)>> {
-    let sql = format!(
-        "SELECT {USER_COLS}, t.id AS token_id, t.name, t.prefix, t.created_at AS token_created_at, \
-         t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1"
-    );
+    let sql = token_user_sql();
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(token_hash)
         .fetch_optional(exec)
         .await?;
-    row.map(|r| {
-        let user = user_from_row(&r)?;
-        let token = ApiToken {
-            id: r.try_get("token_id")?,
-            user_id: user.id,
-            username: user.username.clone(),
-            name: r.try_get("name")?,
-            prefix: r.try_get("prefix")?,
-            created_at: r.try_get("token_created_at")?,
-            last_used_at: r.try_get("last_used_at")?,
-            revoked_at: None,
-        };
-        Ok((user, token))
-    })
-    .transpose()
+    row.as_ref().map(token_user_from_row).transpose()
+}
+
+pub(crate) fn token_user_from_row<R: Cols>(r: &R) -> Result<(User, ApiToken)> {
+    let user = user_from_row(r)?;
+    let token = ApiToken {
+        id: r.int("token_id")?,
+        user_id: user.id,
+        username: user.username.clone(),
+        name: r.text("name")?,
+        prefix: r.text("prefix")?,
+        created_at: r.int("token_created_at")?,
+        last_used_at: r.opt_int("last_used_at")?,
+        revoked_at: None,
+    };
+    Ok((user, token))
 }
 
 pub async fn touch_token<'e, E: Executor<'e, Database = Any>>(
@@ -397,4 +402,14 @@ pub async fn clear_login_failures<'e, E: Executor<'e, Database = Any>>(
         .execute(exec)
         .await?;
     Ok(())
+}
+
+impl crate::Db {
+    /// The active user behind a live API token (SQLite's fast path when open).
+    pub async fn token_user(&self, token_hash: &str) -> Result<Option<(User, ApiToken)>> {
+        match &self.reader {
+            Some(r) => r.token_user(token_hash),
+            None => token_user(&self.pool, token_hash).await,
+        }
+    }
 }

@@ -319,12 +319,22 @@ async fn records_list_in_pages_sorted_by_polish_last_name_with_a_total() {
         ]
     );
     let desc: Value = t
-        .get(&t.admin_token, "/api/v1/records?sort=-created_at&limit=1")
+        .get(&t.admin_token, "/api/v1/records?sort=-created_at&limit=8")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(desc["items"][0]["last_name"], "Źrebiec");
+    let created: Vec<&str> = desc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["created_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(created.len(), 8);
+    assert!(
+        created.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {created:?}"
+    );
     let p = problem(
         t.get(&t.admin_token, "/api/v1/records?sort=shoe").await,
         StatusCode::UNPROCESSABLE_ENTITY,
