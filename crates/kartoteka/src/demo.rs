@@ -13,6 +13,7 @@ use kartoteka_store::fields;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use sqlx::Row;
 use std::time::Instant;
 
 mod names;
@@ -428,24 +429,30 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         Some(path) => Some(bulk::SqliteLoader::open(path)?),
         None => None,
     };
-    while let Some(batch) = rx.recv().await {
+    // Into an empty base, indexes are built once at the end: several times faster.
+    let empty: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let deferred = match &mut loader {
+        Some(l) if empty == 0 && records >= 50_000 => l.defer_indexes()? > 0,
+        _ => false,
+    };
+    while let Some(mut batch) = rx.recv().await {
         loader = match loader {
             // SQLite: the blocking loader on a thread of its own, overlapping generation.
             Some(mut l) => {
                 let ids = field_ids.clone();
-                let (l, batch_back) = tokio::task::spawn_blocking(move || {
-                    let r = l.insert(&batch, &ids);
+                let (l, inserted) = tokio::task::spawn_blocking(move || {
+                    let r = l.insert(&mut batch, &ids);
                     (l, r.map(|_| batch))
                 })
                 .await?;
-                let batch = batch_back.context("inserting demo records")?;
+                let batch = inserted.context("inserting demo records")?;
                 count(&batch, &mut done, &mut phones, &mut emails, &mut orgs);
                 Some(l)
             }
             None => {
                 let mut t = app.db.begin_write().await?;
                 let first = bulk::next_record_id(&mut t).await?;
-                bulk::insert_records(&mut t, first, &batch, &field_ids)
+                bulk::insert_records(&mut t, first, &mut batch, &field_ids)
                     .await
                     .context("inserting demo records")?;
                 t.commit().await?;
@@ -455,13 +462,16 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         };
         if progress && (done % 50_000 < BATCH || done == total) {
             let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "  {done}/{total} records, {:.0} records/s",
-                done as f64 / secs.max(0.001)
-            );
+            eprintln!("  {done}/{total} records, {:.0} records/s", done as f64 / secs.max(0.001));
         }
     }
     producer.await?;
+    if let (Some(mut l), true) = (loader, deferred) {
+        if progress {
+            eprintln!("  building indexes…");
+        }
+        tokio::task::spawn_blocking(move || l.build_deferred_indexes()).await?.context("building indexes")?;
+    }
     let mut t = app.db.begin_write().await?;
     bulk::sync_sequences(&mut t, app.db.backend).await?;
     t.commit().await?;

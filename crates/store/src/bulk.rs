@@ -1,13 +1,15 @@
-//! Loading many records at once (demo data now, imports later): multi-row statements with
-//! internal IDs assigned up front, so children need no round trip per record.
+//! Loading many records at once (demo data now, imports later), with internal IDs assigned
+//! up front so children need no round trip per record. SQLite loads through rusqlite with
+//! prepared single-row statements; PostgreSQL through multi-row statements.
 
+use kartoteka_domain::ids::PublicId;
 use kartoteka_domain::record::{RecordData, RecordKind, TEXT_FIELDS};
 use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::params::{Param, multi_insert};
+use crate::params::{Param, Sql, multi_insert};
 use crate::records::{MAX_PARAMS, sort_keys};
-use crate::{Backend, Result};
+use crate::{Backend, Result, StoreError};
 
 /// A record ready to store: validated and normalized.
 pub struct NewRecord {
@@ -23,136 +25,119 @@ pub struct NewRecord {
     pub source: String,
 }
 
+const RECORD_META: [&str; 10] = [
+    "display_name", "organization_id", "created_at", "created_by", "source", "modified_at",
+    "modified_by", "version", "sort_last", "sort_first",
+];
+
+fn record_columns() -> Vec<&'static str> {
+    let mut cols = vec!["id", "public_id", "kind"];
+    cols.extend(TEXT_FIELDS);
+    cols.extend(RECORD_META);
+    cols
+}
+
+/// The records row of `r` stored as `id`, in `record_columns()` order.
+fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param> {
+    let display = r.data.display_name(r.kind);
+    let (sort_last, sort_first) = sort_keys(r.kind, &r.data, &display);
+    let mut row: Vec<Param> = vec![id.into(), r.public_id.clone().into(), r.kind.as_str().into()];
+    row.extend(TEXT_FIELDS.iter().map(|f| Param::from(r.data.field(f))));
+    row.extend([
+        display.into(), organization_id.into(), r.created_at.into(), r.created_by.into(),
+        r.source.clone().into(), r.created_at.into(), r.created_by.into(), 1.into(),
+        sort_last.into(), sort_first.into(),
+    ]);
+    row
+}
+
+/// The child rows of a record: (table, columns, rows).
+fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [(&'static str, &'static [&'static str], Vec<Vec<Param>>); 4] {
+    [
+        (
+            "phones",
+            &["record_id", "position", "number", "raw", "phone_type", "extension", "is_default"],
+            r.data.phones.iter().enumerate().map(|(i, p)| {
+                vec![id.into(), (i as i64).into(), p.number.clone().into(), p.raw.clone().into(),
+                    p.phone_type.as_str().into(), p.extension.clone().into(), p.default.into()]
+            }).collect(),
+        ),
+        (
+            "emails",
+            &["record_id", "position", "address", "address_norm", "is_default"],
+            r.data.emails.iter().enumerate().map(|(i, e)| {
+                vec![id.into(), (i as i64).into(), e.address.clone().into(), e.normalized().into(), e.default.into()]
+            }).collect(),
+        ),
+        (
+            "custom_values",
+            &["record_id", "field_id", "value"],
+            r.data.custom.iter().filter_map(|(k, v)| field_ids.get(k).map(|f| vec![id.into(), (*f).into(), v.clone().into()])).collect(),
+        ),
+        ("record_tags", &["record_id", "tag"], r.data.tags.iter().map(|t| vec![id.into(), t.clone().into()]).collect()),
+    ]
+}
+
 /// The next free internal record ID (inside a write transaction).
 pub async fn next_record_id(conn: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM records")
-        .fetch_one(&mut *conn)
-        .await?;
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetch_one(&mut *conn).await?;
     Ok(row.try_get(0)?)
 }
 
-/// Inserts `records` with IDs `first_id..`; returns the IDs. Custom values are stored for
-/// the keys found in `field_ids`.
+/// Draws new public IDs for records whose ID is taken (stored already or earlier in the batch).
+async fn settle_public_ids(conn: &mut AnyConnection, records: &mut [NewRecord]) -> Result<()> {
+    loop {
+        let mut sql = Sql::new("SELECT public_id FROM records WHERE public_id IN (");
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(r.public_id.clone());
+        }
+        sql.push(")");
+        let taken: HashSet<String> = sql.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?;
+        let mut seen = HashSet::new();
+        let mut redrawn = false;
+        for r in records.iter_mut() {
+            if taken.contains(&r.public_id) || !seen.insert(r.public_id.clone()) {
+                r.public_id = PublicId::generate().as_str().to_string();
+                redrawn = true;
+            }
+        }
+        if !redrawn {
+            return Ok(());
+        }
+    }
+}
+
+/// Inserts `records` with internal IDs from `first_id` through multi-row statements (the
+/// PostgreSQL path). Public IDs that are taken are drawn again.
 pub async fn insert_records(
     conn: &mut AnyConnection,
     first_id: i64,
-    records: &[NewRecord],
+    records: &mut [NewRecord],
     field_ids: &HashMap<String, i64>,
 ) -> Result<Vec<i64>> {
+    settle_public_ids(conn, records).await?;
     let ids: Vec<i64> = (0..records.len() as i64).map(|i| first_id + i).collect();
-    let mut cols: Vec<&str> = vec!["id", "public_id", "kind"];
-    cols.extend(TEXT_FIELDS);
-    cols.extend([
-        "display_name",
-        "organization_id",
-        "created_at",
-        "created_by",
-        "source",
-        "modified_at",
-        "modified_by",
-        "version",
-        "sort_last",
-        "sort_first",
-    ]);
-    let mut rows = Vec::with_capacity(records.len());
-    let mut phones = Vec::new();
-    let mut emails = Vec::new();
-    let mut custom = Vec::new();
-    let mut tags = Vec::new();
+    let rows: Vec<Vec<Param>> = records
+        .iter()
+        .zip(&ids)
+        .map(|(r, id)| record_row(r, *id, r.organization_in_batch.map(|i| ids[i]).or(r.organization_id)))
+        .collect();
+    let mut statements = multi_insert("records", &record_columns(), &rows, MAX_PARAMS);
+    let mut children: Vec<(&str, &[&str], Vec<Vec<Param>>)> = Vec::new();
     for (r, id) in records.iter().zip(&ids) {
-        let display = r.data.display_name(r.kind);
-        let (sort_last, sort_first) = sort_keys(r.kind, &r.data, &display);
-        let org = r
-            .organization_in_batch
-            .map(|i| ids[i])
-            .or(r.organization_id);
-        let mut row: Vec<Param> = vec![
-            (*id).into(),
-            r.public_id.clone().into(),
-            r.kind.as_str().into(),
-        ];
-        row.extend(TEXT_FIELDS.iter().map(|f| Param::from(r.data.field(f))));
-        row.extend([
-            display.into(),
-            org.into(),
-            r.created_at.into(),
-            r.created_by.into(),
-            r.source.clone().into(),
-            r.created_at.into(),
-            r.created_by.into(),
-            1.into(),
-            sort_last.into(),
-            sort_first.into(),
-        ]);
-        rows.push(row);
-        for (i, p) in r.data.phones.iter().enumerate() {
-            phones.push(vec![
-                (*id).into(),
-                (i as i64).into(),
-                p.number.clone().into(),
-                p.raw.clone().into(),
-                p.phone_type.as_str().into(),
-                p.extension.clone().into(),
-                p.default.into(),
-            ]);
-        }
-        for (i, e) in r.data.emails.iter().enumerate() {
-            emails.push(vec![
-                (*id).into(),
-                (i as i64).into(),
-                e.address.clone().into(),
-                e.normalized().into(),
-                e.default.into(),
-            ]);
-        }
-        for (k, v) in &r.data.custom {
-            if let Some(f) = field_ids.get(k) {
-                custom.push(vec![(*id).into(), (*f).into(), v.clone().into()]);
+        for (i, (table, cols, rows)) in child_rows(r, *id, field_ids).into_iter().enumerate() {
+            match children.get_mut(i) {
+                Some(c) => c.2.extend(rows),
+                None => children.push((table, cols, rows)),
             }
         }
-        for t in &r.data.tags {
-            tags.push(vec![(*id).into(), t.clone().into()]);
-        }
     }
-    let mut statements = multi_insert("records", &cols, &rows, MAX_PARAMS);
-    statements.extend(multi_insert(
-        "phones",
-        &[
-            "record_id",
-            "position",
-            "number",
-            "raw",
-            "phone_type",
-            "extension",
-            "is_default",
-        ],
-        &phones,
-        MAX_PARAMS,
-    ));
-    statements.extend(multi_insert(
-        "emails",
-        &[
-            "record_id",
-            "position",
-            "address",
-            "address_norm",
-            "is_default",
-        ],
-        &emails,
-        MAX_PARAMS,
-    ));
-    statements.extend(multi_insert(
-        "custom_values",
-        &["record_id", "field_id", "value"],
-        &custom,
-        MAX_PARAMS,
-    ));
-    statements.extend(multi_insert(
-        "record_tags",
-        &["record_id", "tag"],
-        &tags,
-        MAX_PARAMS,
-    ));
+    for (table, cols, rows) in &children {
+        statements.extend(multi_insert(table, cols, rows, MAX_PARAMS));
+    }
     for s in &statements {
         s.query().execute(&mut *conn).await?;
     }
@@ -177,146 +162,114 @@ pub struct SqliteLoader {
     conn: rusqlite::Connection,
 }
 
-fn sqlite_err(e: rusqlite::Error) -> crate::StoreError {
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e
         && (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
     {
-        return crate::StoreError::Unique(msg.clone().unwrap_or_default());
+        return StoreError::Unique(msg.clone().unwrap_or_default());
     }
-    crate::StoreError::Config(format!("sqlite: {e}"))
+    StoreError::Config(format!("sqlite: {e}"))
 }
+
+fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Text(t) => t.clone().map(V::Text).unwrap_or(V::Null),
+            Param::Int(i) => i.map(V::Integer).unwrap_or(V::Null),
+            Param::Real(r) => r.map(V::Real).unwrap_or(V::Null),
+        })
+        .collect()
+}
+
+/// Tables whose secondary indexes a load into an empty base builds afterwards.
+const LOADED_TABLES: [&str; 5] = ["records", "phones", "emails", "custom_values", "record_tags"];
 
 impl SqliteLoader {
     pub fn open(path: &std::path::Path) -> Result<SqliteLoader> {
         let conn = rusqlite::Connection::open(path).map_err(sqlite_err)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;")
-            .map_err(sqlite_err)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;",
+        )
+        .map_err(sqlite_err)?;
         Ok(SqliteLoader { conn })
     }
 
-    /// Inserts a batch in one transaction with IDs after the current maximum.
-    pub fn insert(
-        &mut self,
-        records: &[NewRecord],
-        field_ids: &HashMap<String, i64>,
-    ) -> Result<Vec<i64>> {
-        use rusqlite::params_from_iter;
-        use rusqlite::types::Value as V;
-        let p = |x: &Param| match x {
-            Param::Text(t) => t.clone().map(V::Text).unwrap_or(V::Null),
-            Param::Int(i) => i.map(V::Integer).unwrap_or(V::Null),
-            Param::Real(r) => r.map(V::Real).unwrap_or(V::Null),
+    /// Drops the secondary indexes of the loaded tables, noting them in `deferred_indexes`
+    /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies).
+    pub fn defer_indexes(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+        let mut found: Vec<(String, String)> = Vec::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1")
+                .map_err(sqlite_err)?;
+            for table in LOADED_TABLES {
+                let rows = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sqlite_err)?;
+                for row in rows {
+                    found.push(row.map_err(sqlite_err)?);
+                }
+            }
+        }
+        for (name, sql) in &found {
+            tx.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)", [name, sql]).map_err(sqlite_err)?;
+            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', ""))).map_err(sqlite_err)?;
+        }
+        tx.commit().map_err(sqlite_err)?;
+        Ok(found.len())
+    }
+
+    /// Builds the indexes `defer_indexes` dropped.
+    pub fn build_deferred_indexes(&mut self) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+        let pending: Vec<(String, String)> = {
+            let mut stmt = tx.prepare("SELECT name, sql FROM deferred_indexes").map_err(sqlite_err)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sqlite_err)?;
+            rows.collect::<std::result::Result<_, _>>().map_err(sqlite_err)?
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sqlite_err)?;
+        for (name, sql) in &pending {
+            tx.execute_batch(&sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)).map_err(sqlite_err)?;
+            tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name]).map_err(sqlite_err)?;
+        }
+        tx.execute_batch("ANALYZE").map_err(sqlite_err)?;
+        tx.commit().map_err(sqlite_err)
+    }
+
+    /// Inserts a batch in one transaction with IDs after the current maximum. A public ID
+    /// that is taken is drawn again.
+    pub fn insert(&mut self, records: &mut [NewRecord], field_ids: &HashMap<String, i64>) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
         let first: i64 = tx
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| r.get(0))
             .map_err(sqlite_err)?;
         let ids: Vec<i64> = (0..records.len() as i64).map(|i| first + i).collect();
-        let mut cols: Vec<&str> = vec!["id", "public_id", "kind"];
-        cols.extend(TEXT_FIELDS);
-        cols.extend([
-            "display_name",
-            "organization_id",
-            "created_at",
-            "created_by",
-            "source",
-            "modified_at",
-            "modified_by",
-            "version",
-            "sort_last",
-            "sort_first",
-        ]);
-        let placeholders = vec!["?"; cols.len()].join(", ");
-        {
-            let mut rec = tx
-                .prepare(&format!(
-                    "INSERT INTO records ({}) VALUES ({placeholders})",
-                    cols.join(", ")
-                ))
-                .map_err(sqlite_err)?;
-            let mut ph = tx
-                .prepare("INSERT INTO phones (record_id, position, number, raw, phone_type, extension, is_default) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .map_err(sqlite_err)?;
-            let mut em = tx
-                .prepare("INSERT INTO emails (record_id, position, address, address_norm, is_default) VALUES (?, ?, ?, ?, ?)")
-                .map_err(sqlite_err)?;
-            let mut cv = tx
-                .prepare("INSERT INTO custom_values (record_id, field_id, value) VALUES (?, ?, ?)")
-                .map_err(sqlite_err)?;
-            let mut tg = tx
-                .prepare("INSERT INTO record_tags (record_id, tag) VALUES (?, ?)")
-                .map_err(sqlite_err)?;
-            for (r, id) in records.iter().zip(&ids) {
-                let display = r.data.display_name(r.kind);
-                let (sort_last, sort_first) = sort_keys(r.kind, &r.data, &display);
-                let org = r
-                    .organization_in_batch
-                    .map(|i| ids[i])
-                    .or(r.organization_id);
-                let mut row: Vec<V> = vec![
-                    V::Integer(*id),
-                    V::Text(r.public_id.clone()),
-                    V::Text(r.kind.as_str().into()),
-                ];
-                row.extend(TEXT_FIELDS.iter().map(|f| {
-                    r.data
-                        .field(f)
-                        .map(|v| V::Text(v.into()))
-                        .unwrap_or(V::Null)
-                }));
-                row.extend(
-                    [
-                        Param::from(display),
-                        org.into(),
-                        r.created_at.into(),
-                        r.created_by.into(),
-                        r.source.clone().into(),
-                        r.created_at.into(),
-                        r.created_by.into(),
-                        1.into(),
-                        sort_last.into(),
-                        sort_first.into(),
-                    ]
-                    .iter()
-                    .map(p),
-                );
-                rec.execute(params_from_iter(row)).map_err(sqlite_err)?;
-                for (i, ph_) in r.data.phones.iter().enumerate() {
-                    ph.execute(rusqlite::params![
-                        id,
-                        i as i64,
-                        ph_.number,
-                        ph_.raw,
-                        ph_.phone_type.as_str(),
-                        ph_.extension,
-                        i64::from(ph_.default)
-                    ])
-                    .map_err(sqlite_err)?;
-                }
-                for (i, e) in r.data.emails.iter().enumerate() {
-                    em.execute(rusqlite::params![
-                        id,
-                        i as i64,
-                        e.address,
-                        e.normalized(),
-                        i64::from(e.default)
-                    ])
-                    .map_err(sqlite_err)?;
-                }
-                for (k, v) in &r.data.custom {
-                    if let Some(f) = field_ids.get(k) {
-                        cv.execute(rusqlite::params![id, f, v])
-                            .map_err(sqlite_err)?;
+        let cols = record_columns();
+        let record_sql = format!("INSERT INTO records ({}) VALUES ({})", cols.join(", "), vec!["?"; cols.len()].join(", "));
+        for i in 0..records.len() {
+            let org = records[i].organization_in_batch.map(|o| ids[o]).or(records[i].organization_id);
+            let mut attempts = 0;
+            loop {
+                let row = values(&record_row(&records[i], ids[i], org));
+                let mut stmt = tx.prepare_cached(&record_sql).map_err(sqlite_err)?;
+                match stmt.execute(rusqlite::params_from_iter(row)).map_err(sqlite_err) {
+                    Ok(_) => break,
+                    Err(StoreError::Unique(_)) if attempts < 5 => {
+                        attempts += 1;
+                        records[i].public_id = PublicId::generate().as_str().to_string();
                     }
+                    Err(e) => return Err(e),
                 }
-                for t in &r.data.tags {
-                    tg.execute(rusqlite::params![id, t]).map_err(sqlite_err)?;
+            }
+            for (table, cols, rows) in child_rows(&records[i], ids[i], field_ids) {
+                if rows.is_empty() {
+                    continue;
+                }
+                let sql = format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), vec!["?"; cols.len()].join(", "));
+                let mut stmt = tx.prepare_cached(&sql).map_err(sqlite_err)?;
+                for row in rows {
+                    stmt.execute(rusqlite::params_from_iter(values(&row))).map_err(sqlite_err)?;
                 }
             }
         }

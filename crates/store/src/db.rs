@@ -33,11 +33,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "deferred_indexes",
+        sql: include_str!("../migrations/0002_deferred_indexes.sql"),
+    },
+];
 
 impl Db {
     /// Opens `url` (`sqlite:PATH` or `postgres://…`). SQLite files are created when missing
@@ -146,6 +153,19 @@ impl Db {
             .await?;
             tx.commit().await?;
             tracing::info!(version = m.version, name = m.name, "migration applied");
+        }
+        self.restore_deferred_indexes().await
+    }
+
+    /// Builds the indexes a bulk load dropped and did not rebuild (it was interrupted).
+    pub async fn restore_deferred_indexes(&self) -> Result<(), StoreError> {
+        let rows = sqlx::query("SELECT name, sql FROM deferred_indexes").fetch_all(&self.pool).await?;
+        for row in rows {
+            let (name, sql): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            tracing::warn!(index = %name, "rebuilding an index an interrupted bulk load dropped");
+            let sql = sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1);
+            sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
+            sqlx::query("DELETE FROM deferred_indexes WHERE name = $1").bind(&name).execute(&self.pool).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 mod access;
 mod cli;
+mod demo;
 mod fields;
 mod helpers;
 mod identify;
