@@ -8,9 +8,38 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A secret that never shows in logs or `Debug` output.
-#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Secret(pub String);
+
+/// Environment values that look like numbers reach us as numbers: a secret takes them as text.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+        }
+        d.deserialize_any(Text)
+    }
+}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -138,7 +167,61 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn layers_apply_in_order_defaults_file_environment_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "k.toml",
+                "listen = \"0.0.0.0:9000\"\ndata_dir = \"from-file\"\ndefault_region = \"DE\"\nadmin_password = \"12345678901\"",
+            )?;
+            jail.set_env("KARTOTEKA_DATA_DIR", "from-env");
+            jail.set_env("KARTOTEKA_DATABASE_URL", "postgres://k:pw@db/k");
+            let flags = Overrides {
+                listen: Some("127.0.0.1:1".into()),
+                ..Overrides::default()
+            };
+            let c = Config::load(Some(Path::new("k.toml")), &flags).expect("loads");
+            assert_eq!(c.listen, "127.0.0.1:1", "flags win");
+            assert_eq!(
+                c.data_dir,
+                PathBuf::from("from-env"),
+                "environment beats the file"
+            );
+            assert_eq!(c.default_region, "DE", "the file beats defaults");
+            assert_eq!(c.time_zone, "Europe/Warsaw", "defaults fill the rest");
+            assert_eq!(
+                c.admin_password,
+                Some(Secret("12345678901".into())),
+                "digits stay text"
+            );
+            assert_eq!(c.database_url(), "postgres://k:pw@db/k");
+            jail.set_env("KARTOTEKA_ADMIN_PASSWORD", "98765432101");
+            let c = Config::load(None, &Overrides::default()).expect("loads");
+            assert_eq!(
+                c.admin_password,
+                Some(Secret("98765432101".into())),
+                "a numeric password stays text"
+            );
+            jail.set_env("KARTOTEKA_DEFAULT_REGION", "XX");
+            assert!(
+                Config::load(None, &Overrides::default()).is_err(),
+                "an unknown region is refused"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_database_is_a_sqlite_file_in_the_data_folder() {
+        let c = Config {
+            data_dir: PathBuf::from("d"),
+            ..Config::default()
+        };
+        assert_eq!(c.database_url(), "sqlite:d/kartoteka.db");
+    }
 
     #[test]
     fn secrets_never_show_in_debug_output() {

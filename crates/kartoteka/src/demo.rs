@@ -12,8 +12,8 @@ use kartoteka_store::bulk::{self, NewRecord};
 use kartoteka_store::fields;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 mod names;
@@ -430,7 +430,10 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         None => None,
     };
     // Into an empty base, indexes are built once at the end: several times faster.
-    let empty: i64 = sqlx::query("SELECT COUNT(*) FROM records").fetch_one(&app.db.pool).await?.try_get(0)?;
+    let empty: i64 = sqlx::query("SELECT COUNT(*) FROM records")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
     let deferred = match &mut loader {
         Some(l) if empty == 0 && records >= 50_000 => l.defer_indexes()? > 0,
         _ => false,
@@ -462,7 +465,10 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         };
         if progress && (done % 50_000 < BATCH || done == total) {
             let secs = started.elapsed().as_secs_f64();
-            eprintln!("  {done}/{total} records, {:.0} records/s", done as f64 / secs.max(0.001));
+            eprintln!(
+                "  {done}/{total} records, {:.0} records/s",
+                done as f64 / secs.max(0.001)
+            );
         }
     }
     producer.await?;
@@ -470,7 +476,9 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         if progress {
             eprintln!("  building indexes…");
         }
-        tokio::task::spawn_blocking(move || l.build_deferred_indexes()).await?.context("building indexes")?;
+        tokio::task::spawn_blocking(move || l.build_deferred_indexes())
+            .await?
+            .context("building indexes")?;
     }
     let mut t = app.db.begin_write().await?;
     bulk::sync_sequences(&mut t, app.db.backend).await?;

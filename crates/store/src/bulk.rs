@@ -26,8 +26,16 @@ pub struct NewRecord {
 }
 
 const RECORD_META: [&str; 10] = [
-    "display_name", "organization_id", "created_at", "created_by", "source", "modified_at",
-    "modified_by", "version", "sort_last", "sort_first",
+    "display_name",
+    "organization_id",
+    "created_at",
+    "created_by",
+    "source",
+    "modified_at",
+    "modified_by",
+    "version",
+    "sort_last",
+    "sort_first",
 ];
 
 fn record_columns() -> Vec<&'static str> {
@@ -41,46 +49,116 @@ fn record_columns() -> Vec<&'static str> {
 fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param> {
     let display = r.data.display_name(r.kind);
     let (sort_last, sort_first) = sort_keys(r.kind, &r.data, &display);
-    let mut row: Vec<Param> = vec![id.into(), r.public_id.clone().into(), r.kind.as_str().into()];
+    let mut row: Vec<Param> = vec![
+        id.into(),
+        r.public_id.clone().into(),
+        r.kind.as_str().into(),
+    ];
     row.extend(TEXT_FIELDS.iter().map(|f| Param::from(r.data.field(f))));
     row.extend([
-        display.into(), organization_id.into(), r.created_at.into(), r.created_by.into(),
-        r.source.clone().into(), r.created_at.into(), r.created_by.into(), 1.into(),
-        sort_last.into(), sort_first.into(),
+        display.into(),
+        organization_id.into(),
+        r.created_at.into(),
+        r.created_by.into(),
+        r.source.clone().into(),
+        r.created_at.into(),
+        r.created_by.into(),
+        1.into(),
+        sort_last.into(),
+        sort_first.into(),
     ]);
     row
 }
 
 /// The child rows of a record: (table, columns, rows).
-fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [(&'static str, &'static [&'static str], Vec<Vec<Param>>); 4] {
+fn child_rows(
+    r: &NewRecord,
+    id: i64,
+    field_ids: &HashMap<String, i64>,
+) -> [(&'static str, &'static [&'static str], Vec<Vec<Param>>); 4] {
     [
         (
             "phones",
-            &["record_id", "position", "number", "raw", "phone_type", "extension", "is_default"],
-            r.data.phones.iter().enumerate().map(|(i, p)| {
-                vec![id.into(), (i as i64).into(), p.number.clone().into(), p.raw.clone().into(),
-                    p.phone_type.as_str().into(), p.extension.clone().into(), p.default.into()]
-            }).collect(),
+            &[
+                "record_id",
+                "position",
+                "number",
+                "raw",
+                "phone_type",
+                "extension",
+                "is_default",
+            ],
+            r.data
+                .phones
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    vec![
+                        id.into(),
+                        (i as i64).into(),
+                        p.number.clone().into(),
+                        p.raw.clone().into(),
+                        p.phone_type.as_str().into(),
+                        p.extension.clone().into(),
+                        p.default.into(),
+                    ]
+                })
+                .collect(),
         ),
         (
             "emails",
-            &["record_id", "position", "address", "address_norm", "is_default"],
-            r.data.emails.iter().enumerate().map(|(i, e)| {
-                vec![id.into(), (i as i64).into(), e.address.clone().into(), e.normalized().into(), e.default.into()]
-            }).collect(),
+            &[
+                "record_id",
+                "position",
+                "address",
+                "address_norm",
+                "is_default",
+            ],
+            r.data
+                .emails
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    vec![
+                        id.into(),
+                        (i as i64).into(),
+                        e.address.clone().into(),
+                        e.normalized().into(),
+                        e.default.into(),
+                    ]
+                })
+                .collect(),
         ),
         (
             "custom_values",
             &["record_id", "field_id", "value"],
-            r.data.custom.iter().filter_map(|(k, v)| field_ids.get(k).map(|f| vec![id.into(), (*f).into(), v.clone().into()])).collect(),
+            r.data
+                .custom
+                .iter()
+                .filter_map(|(k, v)| {
+                    field_ids
+                        .get(k)
+                        .map(|f| vec![id.into(), (*f).into(), v.clone().into()])
+                })
+                .collect(),
         ),
-        ("record_tags", &["record_id", "tag"], r.data.tags.iter().map(|t| vec![id.into(), t.clone().into()]).collect()),
+        (
+            "record_tags",
+            &["record_id", "tag"],
+            r.data
+                .tags
+                .iter()
+                .map(|t| vec![id.into(), t.clone().into()])
+                .collect(),
+        ),
     ]
 }
 
 /// The next free internal record ID (inside a write transaction).
 pub async fn next_record_id(conn: &mut AnyConnection) -> Result<i64> {
-    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM records")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -95,7 +173,13 @@ async fn settle_public_ids(conn: &mut AnyConnection, records: &mut [NewRecord]) 
             sql.bind(r.public_id.clone());
         }
         sql.push(")");
-        let taken: HashSet<String> = sql.query().fetch_all(&mut *conn).await?.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?;
+        let taken: HashSet<String> = sql
+            .query()
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
         let mut seen = HashSet::new();
         let mut redrawn = false;
         for r in records.iter_mut() {
@@ -123,7 +207,15 @@ pub async fn insert_records(
     let rows: Vec<Vec<Param>> = records
         .iter()
         .zip(&ids)
-        .map(|(r, id)| record_row(r, *id, r.organization_in_batch.map(|i| ids[i]).or(r.organization_id)))
+        .map(|(r, id)| {
+            record_row(
+                r,
+                *id,
+                r.organization_in_batch
+                    .map(|i| ids[i])
+                    .or(r.organization_id),
+            )
+        })
         .collect();
     let mut statements = multi_insert("records", &record_columns(), &rows, MAX_PARAMS);
     let mut children: Vec<(&str, &[&str], Vec<Vec<Param>>)> = Vec::new();
@@ -185,7 +277,13 @@ fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
 }
 
 /// Tables whose secondary indexes a load into an empty base builds afterwards.
-const LOADED_TABLES: [&str; 5] = ["records", "phones", "emails", "custom_values", "record_tags"];
+const LOADED_TABLES: [&str; 5] = [
+    "records",
+    "phones",
+    "emails",
+    "custom_values",
+    "record_tags",
+];
 
 impl SqliteLoader {
     pub fn open(path: &std::path::Path) -> Result<SqliteLoader> {
@@ -200,22 +298,32 @@ impl SqliteLoader {
     /// Drops the secondary indexes of the loaded tables, noting them in `deferred_indexes`
     /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies).
     pub fn defer_indexes(&mut self) -> Result<usize> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite_err)?;
         let mut found: Vec<(String, String)> = Vec::new();
         {
             let mut stmt = tx
                 .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1")
                 .map_err(sqlite_err)?;
             for table in LOADED_TABLES {
-                let rows = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sqlite_err)?;
+                let rows = stmt
+                    .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(sqlite_err)?;
                 for row in rows {
                     found.push(row.map_err(sqlite_err)?);
                 }
             }
         }
         for (name, sql) in &found {
-            tx.execute("INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)", [name, sql]).map_err(sqlite_err)?;
-            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', ""))).map_err(sqlite_err)?;
+            tx.execute(
+                "INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)",
+                [name, sql],
+            )
+            .map_err(sqlite_err)?;
+            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
+                .map_err(sqlite_err)?;
         }
         tx.commit().map_err(sqlite_err)?;
         Ok(found.len())
@@ -223,15 +331,25 @@ impl SqliteLoader {
 
     /// Builds the indexes `defer_indexes` dropped.
     pub fn build_deferred_indexes(&mut self) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite_err)?;
         let pending: Vec<(String, String)> = {
-            let mut stmt = tx.prepare("SELECT name, sql FROM deferred_indexes").map_err(sqlite_err)?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(sqlite_err)?;
-            rows.collect::<std::result::Result<_, _>>().map_err(sqlite_err)?
+            let mut stmt = tx
+                .prepare("SELECT name, sql FROM deferred_indexes")
+                .map_err(sqlite_err)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sqlite_err)?;
+            rows.collect::<std::result::Result<_, _>>()
+                .map_err(sqlite_err)?
         };
         for (name, sql) in &pending {
-            tx.execute_batch(&sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)).map_err(sqlite_err)?;
-            tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name]).map_err(sqlite_err)?;
+            tx.execute_batch(&sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+                .map_err(sqlite_err)?;
+            tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
+                .map_err(sqlite_err)?;
         }
         tx.execute_batch("ANALYZE").map_err(sqlite_err)?;
         tx.commit().map_err(sqlite_err)
@@ -239,21 +357,40 @@ impl SqliteLoader {
 
     /// Inserts a batch in one transaction with IDs after the current maximum. A public ID
     /// that is taken is drawn again.
-    pub fn insert(&mut self, records: &mut [NewRecord], field_ids: &HashMap<String, i64>) -> Result<Vec<i64>> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_err)?;
+    pub fn insert(
+        &mut self,
+        records: &mut [NewRecord],
+        field_ids: &HashMap<String, i64>,
+    ) -> Result<Vec<i64>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite_err)?;
         let first: i64 = tx
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| {
+                r.get(0)
+            })
             .map_err(sqlite_err)?;
         let ids: Vec<i64> = (0..records.len() as i64).map(|i| first + i).collect();
         let cols = record_columns();
-        let record_sql = format!("INSERT INTO records ({}) VALUES ({})", cols.join(", "), vec!["?"; cols.len()].join(", "));
+        let record_sql = format!(
+            "INSERT INTO records ({}) VALUES ({})",
+            cols.join(", "),
+            vec!["?"; cols.len()].join(", ")
+        );
         for i in 0..records.len() {
-            let org = records[i].organization_in_batch.map(|o| ids[o]).or(records[i].organization_id);
+            let org = records[i]
+                .organization_in_batch
+                .map(|o| ids[o])
+                .or(records[i].organization_id);
             let mut attempts = 0;
             loop {
                 let row = values(&record_row(&records[i], ids[i], org));
                 let mut stmt = tx.prepare_cached(&record_sql).map_err(sqlite_err)?;
-                match stmt.execute(rusqlite::params_from_iter(row)).map_err(sqlite_err) {
+                match stmt
+                    .execute(rusqlite::params_from_iter(row))
+                    .map_err(sqlite_err)
+                {
                     Ok(_) => break,
                     Err(StoreError::Unique(_)) if attempts < 5 => {
                         attempts += 1;
@@ -266,10 +403,15 @@ impl SqliteLoader {
                 if rows.is_empty() {
                     continue;
                 }
-                let sql = format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), vec!["?"; cols.len()].join(", "));
+                let sql = format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    cols.join(", "),
+                    vec!["?"; cols.len()].join(", ")
+                );
                 let mut stmt = tx.prepare_cached(&sql).map_err(sqlite_err)?;
                 for row in rows {
-                    stmt.execute(rusqlite::params_from_iter(values(&row))).map_err(sqlite_err)?;
+                    stmt.execute(rusqlite::params_from_iter(values(&row)))
+                        .map_err(sqlite_err)?;
                 }
             }
         }

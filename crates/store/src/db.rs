@@ -159,13 +159,18 @@ impl Db {
 
     /// Builds the indexes a bulk load dropped and did not rebuild (it was interrupted).
     pub async fn restore_deferred_indexes(&self) -> Result<(), StoreError> {
-        let rows = sqlx::query("SELECT name, sql FROM deferred_indexes").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT name, sql FROM deferred_indexes")
+            .fetch_all(&self.pool)
+            .await?;
         for row in rows {
             let (name, sql): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             tracing::warn!(index = %name, "rebuilding an index an interrupted bulk load dropped");
             let sql = sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1);
             sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
-            sqlx::query("DELETE FROM deferred_indexes WHERE name = $1").bind(&name).execute(&self.pool).await?;
+            sqlx::query("DELETE FROM deferred_indexes WHERE name = $1")
+                .bind(&name)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(())
     }

@@ -145,6 +145,31 @@ async fn an_agent_gets_403_from_the_record_base_and_sees_only_records_of_its_cam
 }
 
 #[tokio::test]
+async fn a_home_agent_has_the_rights_of_an_agent() {
+    let t = spawn_app().await;
+    let rec = t
+        .create(json!({"kind": "person", "last_name": "Zdalna", "pesel": "44051401359"}))
+        .await;
+    let id = rec["id"].as_str().unwrap();
+    let home = t.user_token("home1", "home_agent", &[]).await;
+    let list: Value = t.get(&home, "/api/v1/records").await.json().await.unwrap();
+    assert_eq!(list["total"], 0);
+    problem(
+        t.delete(&home, &format!("/api/v1/records/{id}")).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    t.give_agent_the_record("home1", id).await;
+    let card: Value = t
+        .get(&home, &format!("/api/v1/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(card["pesel"], "*******1359");
+}
+
+#[tokio::test]
 async fn a_manager_reaches_the_record_base_and_deletes_only_when_granted() {
     let t = spawn_app().await;
     let rec = t.create(person()).await;

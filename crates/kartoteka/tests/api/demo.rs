@@ -8,16 +8,40 @@ async fn demo_records_are_valid_polish_records_found_by_identification() {
     let t = spawn_app().await;
     let report = kartoteka::demo::fill(&t.app, 400, 3, false).await.unwrap();
     assert!(report.starts_with("Added 400 demo records"), "{report}");
-    let page: Value = t.get(&t.admin_token, "/api/v1/records?limit=1000").await.json().await.unwrap();
+    let page: Value = t
+        .get(&t.admin_token, "/api/v1/records?limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["total"], 400);
     let items = page["items"].as_array().unwrap();
     let orgs = items.iter().filter(|r| r["kind"] == "organization").count();
     assert!((10..100).contains(&orgs), "{orgs} organizations");
-    let with_diacritics = items.iter().filter(|r| r["display_name"].as_str().unwrap().chars().any(|c| "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ".contains(c))).count();
-    assert!(with_diacritics > 40, "{with_diacritics} names with Polish letters");
-    assert!(items.iter().any(|r| r["last_name"].as_str().is_some_and(|n| n.ends_with("ski") || n.ends_with("ska"))));
+    let with_diacritics = items
+        .iter()
+        .filter(|r| {
+            r["display_name"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .any(|c| "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ".contains(c))
+        })
+        .count();
+    assert!(
+        with_diacritics > 40,
+        "{with_diacritics} names with Polish letters"
+    );
+    assert!(items.iter().any(|r| {
+        r["last_name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("ski") || n.ends_with("ska"))
+    }));
     assert!(items.iter().filter(|r| r["pesel"].is_string()).count() > 200);
-    assert!(items.iter().any(|r| r["organization"].is_string()), "some people belong to organizations");
+    assert!(
+        items.iter().any(|r| r["organization"].is_string()),
+        "some people belong to organizations"
+    );
     // Every stored value passes the validators, and a stored number identifies its record.
     for r in items.iter().take(50) {
         for id in ["nip", "pesel", "regon"] {
@@ -31,15 +55,47 @@ async fn demo_records_are_valid_polish_records_found_by_identification() {
             }
         }
         let raw = r["phones"][0]["raw"].as_str().unwrap();
-        let found: Value = t.get(&t.admin_token, &format!("/api/v1/identify?phone={}", raw.replace('+', "%2B").replace(' ', "%20"))).await.json().await.unwrap();
-        assert!(found["matches"].as_array().unwrap().iter().any(|m| m["id"] == r["id"]), "{raw}");
+        let found: Value = t
+            .get(
+                &t.admin_token,
+                &format!(
+                    "/api/v1/identify?phone={}",
+                    raw.replace('+', "%2B").replace(' ', "%20")
+                ),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            found["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == r["id"]),
+            "{raw}"
+        );
     }
     // A second run adds to the first without clashing.
     kartoteka::demo::fill(&t.app, 100, 4, false).await.unwrap();
-    let page: Value = t.get(&t.admin_token, "/api/v1/records?limit=1").await.json().await.unwrap();
+    let page: Value = t
+        .get(&t.admin_token, "/api/v1/records?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["total"], 500);
-    let users: Value = t.get(&t.admin_token, "/api/v1/users").await.json().await.unwrap();
-    assert_eq!(users.as_array().unwrap().len(), 1, "demo never creates users");
+    let users: Value = t
+        .get(&t.admin_token, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        1,
+        "demo never creates users"
+    );
 }
 
 #[tokio::test]
@@ -49,14 +105,22 @@ async fn indexes_a_killed_bulk_load_dropped_are_rebuilt_at_the_next_start() {
         return; // SQLite only
     };
     let count = |db: kartoteka_store::Db| async move {
-        sqlx::query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'phones_number'")
-            .fetch_one(&db.pool).await.unwrap().try_get::<i64, _>(0).unwrap()
+        sqlx::query(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'phones_number'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
     };
     let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
     assert!(loader.defer_indexes().unwrap() >= 10);
     drop(loader); // killed before building them
     assert_eq!(count(t.app.db.clone()).await, 0);
-    let db = kartoteka_store::Db::connect(&format!("sqlite:{}", path.display()), 2).await.unwrap();
+    let db = kartoteka_store::Db::connect(&format!("sqlite:{}", path.display()), 2)
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     assert_eq!(count(db).await, 1);
 }
