@@ -70,12 +70,11 @@ fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param
     row
 }
 
-/// The child rows of a record: (table, columns, rows).
-fn child_rows(
-    r: &NewRecord,
-    id: i64,
-    field_ids: &HashMap<String, i64>,
-) -> [(&'static str, &'static [&'static str], Vec<Vec<Param>>); 4] {
+/// Rows for one table: (table, columns, rows).
+type TableRows = (&'static str, &'static [&'static str], Vec<Vec<Param>>);
+
+/// The child rows of a record.
+fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [TableRows; 4] {
     [
         (
             "phones",
@@ -218,7 +217,7 @@ pub async fn insert_records(
         })
         .collect();
     let mut statements = multi_insert("records", &record_columns(), &rows, MAX_PARAMS);
-    let mut children: Vec<(&str, &[&str], Vec<Vec<Param>>)> = Vec::new();
+    let mut children: Vec<TableRows> = Vec::new();
     for (r, id) in records.iter().zip(&ids) {
         for (i, (table, cols, rows)) in child_rows(r, *id, field_ids).into_iter().enumerate() {
             match children.get_mut(i) {
