@@ -68,6 +68,8 @@ pub struct UserPatch {
     pub permissions: Option<Vec<String>>,
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// Required when changing one's own password.
+    pub current_password: Option<String>,
     pub locale: Option<String>,
     pub time_zone: Option<String>,
 }
@@ -258,6 +260,20 @@ impl App {
             Self::admin_only(actor)?;
         }
         let before = self.user(username).await?;
+        if own && patch.password.is_some() {
+            let current = patch.current_password.as_deref().unwrap_or_default();
+            let ok = before
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| crate::auth::verify_password(current, h));
+            if !ok {
+                return Err(AppError::invalid(
+                    "current_password",
+                    "wrong_password",
+                    "give your current password to change it",
+                ));
+            }
+        }
         let mut u = before.clone();
         if let Some(d) = patch.display_name {
             u.display_name = d;

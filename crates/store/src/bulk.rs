@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::{HashMap, HashSet};
 
 use crate::params::{Param, Sql, multi_insert};
-use crate::records::{MAX_PARAMS, sort_keys};
+use crate::records::{MAX_PARAMS, TableRows, email_rows, phone_rows, sort_keys, tag_rows};
 use crate::{Backend, Result, StoreError};
 
 /// A record ready to store: validated and normalized.
@@ -70,86 +70,23 @@ fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param
     row
 }
 
-/// Rows for one table: (table, columns, rows).
-type TableRows = (&'static str, &'static [&'static str], Vec<Vec<Param>>);
-
 /// The child rows of a record.
 fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [TableRows; 4] {
+    let custom = r
+        .data
+        .custom
+        .iter()
+        .filter_map(|(k, v)| {
+            field_ids
+                .get(k)
+                .map(|f| vec![id.into(), (*f).into(), v.clone().into()])
+        })
+        .collect();
     [
-        (
-            "phones",
-            &[
-                "record_id",
-                "position",
-                "number",
-                "raw",
-                "phone_type",
-                "extension",
-                "is_default",
-            ],
-            r.data
-                .phones
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    vec![
-                        id.into(),
-                        (i as i64).into(),
-                        p.number.clone().into(),
-                        p.raw.clone().into(),
-                        p.phone_type.as_str().into(),
-                        p.extension.clone().into(),
-                        p.default.into(),
-                    ]
-                })
-                .collect(),
-        ),
-        (
-            "emails",
-            &[
-                "record_id",
-                "position",
-                "address",
-                "address_norm",
-                "is_default",
-            ],
-            r.data
-                .emails
-                .iter()
-                .enumerate()
-                .map(|(i, e)| {
-                    vec![
-                        id.into(),
-                        (i as i64).into(),
-                        e.address.clone().into(),
-                        e.normalized().into(),
-                        e.default.into(),
-                    ]
-                })
-                .collect(),
-        ),
-        (
-            "custom_values",
-            &["record_id", "field_id", "value"],
-            r.data
-                .custom
-                .iter()
-                .filter_map(|(k, v)| {
-                    field_ids
-                        .get(k)
-                        .map(|f| vec![id.into(), (*f).into(), v.clone().into()])
-                })
-                .collect(),
-        ),
-        (
-            "record_tags",
-            &["record_id", "tag"],
-            r.data
-                .tags
-                .iter()
-                .map(|t| vec![id.into(), t.clone().into()])
-                .collect(),
-        ),
+        phone_rows(id, &r.data),
+        email_rows(id, &r.data),
+        ("custom_values", &["record_id", "field_id", "value"], custom),
+        tag_rows(id, &r.data),
     ]
 }
 

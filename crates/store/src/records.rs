@@ -118,6 +118,75 @@ pub async fn update(
     Ok(())
 }
 
+/// Rows for one table: (table, columns, rows).
+pub(crate) type TableRows = (&'static str, &'static [&'static str], Vec<Vec<Param>>);
+
+pub(crate) fn phone_rows(id: i64, data: &RecordData) -> TableRows {
+    let rows = data
+        .phones
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                id.into(),
+                (i as i64).into(),
+                p.number.clone().into(),
+                p.raw.clone().into(),
+                p.phone_type.as_str().into(),
+                p.extension.clone().into(),
+                p.default.into(),
+            ]
+        })
+        .collect();
+    let cols = &[
+        "record_id",
+        "position",
+        "number",
+        "raw",
+        "phone_type",
+        "extension",
+        "is_default",
+    ];
+    ("phones", cols, rows)
+}
+
+pub(crate) fn email_rows(id: i64, data: &RecordData) -> TableRows {
+    let rows = data
+        .emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            vec![
+                id.into(),
+                (i as i64).into(),
+                e.address.clone().into(),
+                e.normalized().into(),
+                e.default.into(),
+            ]
+        })
+        .collect();
+    (
+        "emails",
+        &[
+            "record_id",
+            "position",
+            "address",
+            "address_norm",
+            "is_default",
+        ],
+        rows,
+    )
+}
+
+pub(crate) fn tag_rows(id: i64, data: &RecordData) -> TableRows {
+    let rows = data
+        .tags
+        .iter()
+        .map(|t| vec![id.into(), t.clone().into()])
+        .collect();
+    ("record_tags", &["record_id", "tag"], rows)
+}
+
 /// Replaces the listed collections (`phones`, `emails`, `tags`, `managers`, `custom.*`).
 /// `field_ids` maps custom keys to definitions, `user_ids` usernames to users.
 pub async fn replace_children(
@@ -134,81 +203,15 @@ pub async fn replace_children(
         s.bind(id);
         s
     };
-    if changed.contains("phones") {
-        statements.push(delete("phones"));
-        let rows: Vec<Vec<Param>> = data
-            .phones
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                vec![
-                    id.into(),
-                    (i as i64).into(),
-                    p.number.clone().into(),
-                    p.raw.clone().into(),
-                    p.phone_type.as_str().into(),
-                    p.extension.clone().into(),
-                    p.default.into(),
-                ]
-            })
-            .collect();
-        statements.extend(multi_insert(
-            "phones",
-            &[
-                "record_id",
-                "position",
-                "number",
-                "raw",
-                "phone_type",
-                "extension",
-                "is_default",
-            ],
-            &rows,
-            MAX_PARAMS,
-        ));
-    }
-    if changed.contains("emails") {
-        statements.push(delete("emails"));
-        let rows: Vec<Vec<Param>> = data
-            .emails
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                vec![
-                    id.into(),
-                    (i as i64).into(),
-                    e.address.clone().into(),
-                    e.normalized().into(),
-                    e.default.into(),
-                ]
-            })
-            .collect();
-        statements.extend(multi_insert(
-            "emails",
-            &[
-                "record_id",
-                "position",
-                "address",
-                "address_norm",
-                "is_default",
-            ],
-            &rows,
-            MAX_PARAMS,
-        ));
-    }
-    if changed.contains("tags") {
-        statements.push(delete("record_tags"));
-        let rows: Vec<Vec<Param>> = data
-            .tags
-            .iter()
-            .map(|t| vec![id.into(), t.clone().into()])
-            .collect();
-        statements.extend(multi_insert(
-            "record_tags",
-            &["record_id", "tag"],
-            &rows,
-            MAX_PARAMS,
-        ));
+    for (key, (table, cols, rows)) in [
+        ("phones", phone_rows(id, data)),
+        ("emails", email_rows(id, data)),
+        ("tags", tag_rows(id, data)),
+    ] {
+        if changed.contains(key) {
+            statements.push(delete(table));
+            statements.extend(multi_insert(table, cols, &rows, MAX_PARAMS));
+        }
     }
     if changed.contains("managers") {
         statements.push(delete("record_managers"));

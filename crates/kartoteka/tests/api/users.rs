@@ -122,6 +122,52 @@ async fn an_administrator_manages_users_with_roles_and_permissions() {
 }
 
 #[tokio::test]
+async fn a_user_changes_their_own_password_only_with_the_current_one() {
+    let t = spawn_app().await;
+    let token = t.user_token("ola", "agent", &[]).await;
+    let p = problem(
+        t.patch(
+            &token,
+            "/api/v1/users/ola",
+            json!({"password": "new-long-password"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        field_errors(&p),
+        vec![("current_password".to_string(), "wrong_password".to_string())]
+    );
+    let r = t.patch(&token, "/api/v1/users/ola", json!({"password": "new-long-password", "current_password": "a-long-password", "locale": "pl"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let login = t
+        .client
+        .post(t.url("/api/v1/session"))
+        .json(&json!({"username": "ola", "password": "new-long-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    problem(
+        t.patch(
+            &token,
+            "/api/v1/users/ola",
+            json!({"role": "administrator"}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        t.patch(&token, "/api/v1/users/admin", json!({"display_name": "x"}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn api_tokens_are_shown_once_and_stop_working_when_revoked() {
     let t = spawn_app().await;
     t.user_token("pbx", "integration", &[]).await;
