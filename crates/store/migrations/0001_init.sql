@@ -1,6 +1,6 @@
 -- Kartoteka schema, version 1. Shared by SQLite and PostgreSQL: only BIGINT, TEXT and
 -- DOUBLE PRECISION column types (sqlx's Any driver decodes nothing else on SQLite);
--- {{PK}} is replaced per backend. Instants are BIGINT milliseconds since the Unix epoch, UTC.
+-- {{PK}} and {{C}} are replaced per backend. Instants are BIGINT milliseconds since the Unix epoch, UTC.
 -- Flags are BIGINT 0/1.
 
 CREATE TABLE users (
@@ -72,7 +72,7 @@ CREATE TABLE custom_fields (
 
 CREATE TABLE records (
     id {{PK}},
-    public_id TEXT NOT NULL UNIQUE,
+    public_id TEXT{{C}} NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     first_name TEXT,
     last_name TEXT,
@@ -101,9 +101,10 @@ CREATE TABLE records (
     modified_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
     last_contact_at BIGINT,
     version BIGINT NOT NULL DEFAULT 1,
-    -- Polish collation keys for the default sort (last name, first name, ID).
-    sort_last TEXT NOT NULL DEFAULT '',
-    sort_first TEXT NOT NULL DEFAULT ''
+    -- Polish collation keys for the default sort (last name, first name, ID), compared
+    -- bytewise ({{C}} is PostgreSQL's COLLATE "C"; SQLite compares bytes already).
+    sort_last TEXT{{C}} NOT NULL DEFAULT '',
+    sort_first TEXT{{C}} NOT NULL DEFAULT ''
 );
 CREATE INDEX records_sort ON records(sort_last, sort_first, public_id);
 CREATE INDEX records_created ON records(created_at, public_id);

@@ -113,3 +113,47 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(
     }
     Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
 }
+
+/// The UI's browsing: records in the default order, optionally only those whose last-name
+/// sort key starts with `prefix_key`, a page at an offset.
+pub async fn browse<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    agent: Option<i64>,
+    prefix_key: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let mut sql = Sql::new("SELECT r.id FROM records r WHERE 1 = 1");
+    push_browse_filter(&mut sql, agent, prefix_key);
+    sql.push(" ORDER BY r.sort_last, r.sort_first, r.public_id LIMIT ")
+        .bind(limit);
+    sql.push(" OFFSET ").bind(offset);
+    let rows = sql.query().fetch_all(exec).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<_, _>>()?)
+}
+
+pub async fn browse_count<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    agent: Option<i64>,
+    prefix_key: Option<&str>,
+) -> Result<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
+    push_browse_filter(&mut sql, agent, prefix_key);
+    Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
+}
+
+fn push_browse_filter(sql: &mut Sql, agent: Option<i64>, prefix_key: Option<&str>) {
+    if let Some(user) = agent {
+        sql.push(" AND ");
+        push_agent_scope(sql, "r.id", user);
+    }
+    if let Some(k) = prefix_key {
+        // Every key starting with `k` sorts between `k` and `k` + the highest character.
+        sql.push(" AND r.sort_last >= ").bind(k.to_string());
+        sql.push(" AND r.sort_last < ")
+            .bind(format!("{k}\u{10FFFF}"));
+    }
+}

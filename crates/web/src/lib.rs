@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod problem;
+pub mod ui;
 
 use axum::Router;
 use axum::routing::get;
@@ -29,6 +30,7 @@ pub fn router(app: App) -> Router {
             }),
         )
         .merge(api)
+        .merge(ui::router())
         .fallback(problem::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(TraceLayer::new_for_http())

@@ -10,4 +10,5 @@ mod helpers;
 mod identify;
 mod records;
 mod session;
+mod ui;
 mod users;

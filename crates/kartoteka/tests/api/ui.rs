@@ -1,0 +1,483 @@
+//! Render tests of the web UI over HTTP: every screen, its errors and the save paths.
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A browser-like client logged in as `username`, with the page's CSRF token.
+async fn browser(t: &TestApp, username: &str, password: &str) -> (Client, String) {
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .post(t.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("next", "/records"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in redirects");
+    assert_eq!(r.headers()["location"], "/records");
+    let page = c
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    (c, csrf)
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let raw = html
+        .split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    raw.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+#[tokio::test]
+async fn pages_ask_for_a_log_in_and_a_wrong_password_says_so() {
+    let t = spawn_app().await;
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = c.get(t.url("/records?q=x")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/records%3Fq%3Dx");
+    let login = c
+        .get(t.url("/login?lang=pl"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        login.contains("Nazwa użytkownika")
+            && login.contains("<label for=\"password\">Hasło</label>")
+    );
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Wrong username or password.")
+    );
+    let r = c
+        .post(t.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("next", "//evil.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        "/records",
+        "only local paths follow a log-in"
+    );
+}
+
+#[tokio::test]
+async fn the_list_counts_pages_and_searches_by_name_phone_email_and_id() {
+    let t = spawn_app().await;
+    kartoteka::demo::fill(&t.app, 120, 9, false).await.unwrap();
+    let a = t.create(json!({"kind": "person", "first_name": "Zenon", "last_name": "Łęcki", "phones": ["600 111 222"], "emails": ["zenon@lecki.pl"]})).await;
+    let (c, _) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let page = c
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("121 records"), "the count");
+    assert_eq!(page.matches("<tr>").count(), 51, "a header row and 50 rows");
+    assert!(page.contains("href=\"/records?page=2\""));
+    let id = a["id"].as_str().unwrap();
+    for q in ["%C5%81%C4%99c", "600-111-222", "zenon%40lecki.pl", id] {
+        let found = c
+            .get(t.url(&format!("/records?q={q}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(found.contains(&format!("/records/{id}")), "{q}");
+        assert!(found.contains("Zenon Łęcki"));
+    }
+    // An htmx request gets the rows alone.
+    let part = c
+        .get(t.url("/records?q=600111222"))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!part.contains("<html") && part.contains("1 record"));
+}
+
+#[tokio::test]
+async fn the_card_saves_changed_fields_and_shows_errors_beside_them() {
+    let t = spawn_app().await;
+    let rec = t.create(json!({"kind": "person", "first_name": "Anna", "last_name": "Nowak", "phones": ["600 700 800", "22 123 45 67"]})).await;
+    let id = rec["id"].as_str().unwrap();
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let card = c
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("href=\"tel:+48600700800\""),
+        "the call action uses the default number"
+    );
+    assert!(
+        card.contains("href=\"tel:+48221234567\""),
+        "the others are in its menu"
+    );
+    let original = hidden(&card, "original");
+    let form = |pesel: &str, city: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("version", "1".into()),
+            ("kind", "person".into()),
+            ("original", original.clone()),
+            ("first_name", "Anna".into()),
+            ("last_name", "Nowak".into()),
+            ("city", city.into()),
+            ("pesel", pesel.into()),
+            ("phone.number", "600 700 800".into()),
+            ("phone.type", "mobile".into()),
+            ("phone.ext", "".into()),
+            ("phone.number", "22 123 45 67".into()),
+            ("phone.type", "mobile".into()),
+            ("phone.ext", "".into()),
+            ("phone.number", "".into()),
+            ("phone.type", "mobile".into()),
+            ("phone.ext", "".into()),
+            ("phone.default", "0".into()),
+            ("email.address", "".into()),
+            ("email.default", "0".into()),
+            ("tags", "".into()),
+        ]
+    };
+    let r = c
+        .post(t.url(&format!("/records/{id}")))
+        .form(&form("44051401358", "Gdańsk"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("class=\"error\" id=\"e-pesel\""),
+        "the error stands beside PESEL"
+    );
+    assert!(
+        html.contains("value=\"Gdańsk\""),
+        "what the user typed stays"
+    );
+    let stored: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["version"], 1, "nothing saved");
+
+    let r = c
+        .post(t.url(&format!("/records/{id}")))
+        .form(&form("44051401359", "Gdańsk"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], format!("/records/{id}?saved=1"));
+    let stored: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored["city"].as_str(), stored["pesel"].as_str()),
+        (Some("Gdańsk"), Some("44051401359"))
+    );
+    let audit: Value = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/audit?record={id}&action=update"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let changed: Vec<_> = audit["items"][0]["details"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["city", "pesel"], "only what the user changed");
+    assert_eq!(stored["source"], "api");
+
+    let r = c
+        .post(t.url(&format!("/records/{id}")))
+        .form(&[("version", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a form without the CSRF token is refused"
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_save_shows_both_values_and_keeps_the_chosen_ones() {
+    let t = spawn_app().await;
+    let rec = t
+        .create(json!({"kind": "person", "first_name": "Jan", "last_name": "Lis", "city": "Opole"}))
+        .await;
+    let id = rec["id"].as_str().unwrap();
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let card = c
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let original = hidden(&card, "original");
+    // Meanwhile someone else changes the city and the first name.
+    t.patch(
+        &t.admin_token,
+        &format!("/api/v1/records/{id}"),
+        json!({"city": "Kalisz", "first_name": "Janusz"}),
+    )
+    .await;
+    let mine = vec![
+        ("csrf", csrf.clone()),
+        ("version", "1".into()),
+        ("kind", "person".into()),
+        ("original", original),
+        ("first_name", "Jan".into()),
+        ("last_name", "Lisowski".into()),
+        ("city", "Radom".into()),
+        ("phone.number", "".into()),
+        ("phone.type", "mobile".into()),
+        ("phone.ext", "".into()),
+        ("tags", "".into()),
+    ];
+    let r = c
+        .post(t.url(&format!("/records/{id}")))
+        .form(&mine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("name=\"choose.city\""),
+        "the city is offered field by field"
+    );
+    assert!(html.contains("Kalisz") && html.contains("Radom"));
+    assert!(
+        !html.contains("name=\"choose.first_name\""),
+        "the user left the first name alone"
+    );
+    let pending = hidden(&html, "pending");
+    let version = hidden(&html, "version");
+    let r = c
+        .post(t.url(&format!("/records/{id}")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("version", version.as_str()),
+            ("pending", pending.as_str()),
+            ("choose.city", "theirs"),
+            ("choose.last_name", "yours"),
+            ("resolve", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let stored: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["city"], "Kalisz", "their city, as chosen");
+    assert_eq!(stored["last_name"], "Lisowski", "my last name");
+    assert_eq!(
+        stored["first_name"], "Janusz",
+        "their untouched change stays"
+    );
+}
+
+#[tokio::test]
+async fn a_new_record_is_created_from_the_card_and_the_interface_speaks_polish() {
+    let t = spawn_app().await;
+    t.post(
+        &t.admin_token,
+        "/api/v1/fields",
+        json!({"key": "zip", "label": "Kod", "type": "masked", "mask": "##-###"}),
+    )
+    .await;
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let r = c
+        .post(t.url("/me/locale"))
+        .form(&[("csrf", csrf.as_str()), ("locale", "pl")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let blank = c
+        .get(t.url("/records/new?kind=organization"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        blank.contains("Nowa firma")
+            && blank.contains("Nazwa firmy")
+            && blank.contains("data-mask=\"##-###\"")
+    );
+    assert!(!blank.contains(">First name<"));
+    let r = c
+        .post(t.url("/records/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "organization"),
+            ("organization_name", "Zakład Śląski"),
+            ("custom.zip", "40950"),
+            ("phone.number", "32 111 22 33"),
+            ("phone.type", "work"),
+            ("phone.ext", ""),
+            ("phone.default", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("nie pasuje do wymaganego formatu"),
+        "the mask error in Polish"
+    );
+    let r = c
+        .post(t.url("/records/new"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "organization"),
+            ("organization_name", "Zakład Śląski"),
+            ("custom.zip", "40-950"),
+            ("phone.number", "32 111 22 33"),
+            ("phone.type", "work"),
+            ("phone.ext", ""),
+            ("phone.default", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let card = c
+        .get(t.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("Zakład Śląski") && card.contains("Zapisano.") && card.contains("Zadzwoń")
+    );
+    let list = c
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("1 rekord"), "Polish count forms");
+}
+
+#[tokio::test]
+async fn an_agent_sees_pesel_masked_and_read_only_on_the_card() {
+    let t = spawn_app().await;
+    let rec = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "pesel": "44051401359"}))
+        .await;
+    let id = rec["id"].as_str().unwrap();
+    t.user_token("agent1", "agent", &[]).await;
+    t.give_agent_the_record("agent1", id).await;
+    let (c, _) = browser(&t, "agent1", "a-long-password").await;
+    let card = c
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains("value=\"*******1359\" readonly"));
+    assert!(!card.contains("44051401359"));
+    let other = t
+        .create(json!({"kind": "person", "last_name": "Obcy"}))
+        .await;
+    let r = c
+        .get(t.url(&format!("/records/{}", other["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,206 @@
+//! The web UI: server-rendered pages (askama) with htmx for partial updates. Screens call
+//! the same app layer as the API; each page has a partial for htmx requests.
+
+mod card;
+pub mod i18n;
+mod list;
+mod login;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kartoteka_app::{Actor, App, AppError};
+
+use crate::auth::{SESSION_COOKIE, cookie};
+use i18n::Lang;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/records") }))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::log_out))
+        .route("/me/locale", post(login::set_locale))
+        .route("/records", get(list::page))
+        .route("/records/new", get(card::new_page).post(card::create))
+        .route("/records/{id}", get(card::page).post(card::save))
+        .route("/static/{*file}", get(asset))
+}
+
+/// What every page's frame needs.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub display_name: String,
+    pub section: &'static str,
+}
+
+/// A logged-in person using the UI. Without a session, pages redirect to the log-in.
+pub struct UiSession {
+    pub actor: Actor,
+    pub lang: Lang,
+    pub csrf: String,
+    pub display_name: String,
+    pub time_zone: String,
+}
+
+impl UiSession {
+    pub fn page(&self, section: &'static str) -> PageCtx {
+        PageCtx {
+            lang: self.lang,
+            csrf: self.csrf.clone(),
+            display_name: self.display_name.clone(),
+            section,
+        }
+    }
+
+    /// Forms carry the session's CSRF token (cookies are SameSite=Strict as well); the
+    /// answer to send back when the token is wrong.
+    pub fn csrf_rejection(
+        &self,
+        headers: &HeaderMap,
+        form_value: Option<&str>,
+    ) -> Option<Response> {
+        let sent = headers
+            .get(crate::auth::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .or(form_value)
+            .unwrap_or_default();
+        if sent.len() == self.csrf.len()
+            && sent
+                .bytes()
+                .zip(self.csrf.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0
+        {
+            None
+        } else {
+            Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    "The form expired; reload the page and try again.",
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
+impl FromRequestParts<App> for UiSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/records");
+            let target = format!("/login?next={}", encode(next));
+            if parts.headers.contains_key("hx-request") {
+                // htmx follows this header with a full page load.
+                ([("hx-redirect", target)], StatusCode::UNAUTHORIZED).into_response()
+            } else {
+                Redirect::to(&target).into_response()
+            }
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match app.session(&token).await {
+            Ok(s) => Ok(UiSession {
+                lang: Lang::parse(&s.user.locale),
+                csrf: s.csrf_token,
+                display_name: s.user.display_name.clone(),
+                time_zone: s.user.time_zone.clone(),
+                actor: s.actor,
+            }),
+            Err(_) => Err(to_login()),
+        }
+    }
+}
+
+/// Percent-encodes a path and query for use inside a query value.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: PageCtx,
+    message: &'a str,
+}
+
+/// An app error as a page.
+pub fn error_page(s: &UiSession, e: &AppError) -> Response {
+    let (status, key) = match e {
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "error.not_found"),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "error.forbidden"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "error.unexpected"),
+    };
+    let mut r = render(&ErrorPage {
+        page: s.page("records"),
+        message: s.lang.t(key),
+    });
+    *r.status_mut() = status;
+    r
+}
+
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    ),
+    (
+        "vendor/htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/vendor/htmx-2.0.11.min.js"),
+    ),
+    (
+        "vendor/htmx-ext-sse-2.2.4.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/vendor/htmx-ext-sse-2.2.4.min.js"),
+    ),
+];
+
+/// Static files, compiled into the binary.
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, body)) => (
+            [
+                (header::CONTENT_TYPE, *mime),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
