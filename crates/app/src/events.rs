@@ -21,6 +21,10 @@ pub enum Event {
         id: String,
         by: String,
     },
+    /// Someone opened or closed a card.
+    Presence {
+        id: String,
+    },
 }
 
 pub trait EventBus: Send + Sync {

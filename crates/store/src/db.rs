@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "deferred_indexes",
         sql: include_str!("../migrations/0002_deferred_indexes.sql"),
     },
+    Migration {
+        version: 3,
+        name: "presence",
+        sql: include_str!("../migrations/0003_presence.sql"),
+    },
 ];
 
 impl Db {

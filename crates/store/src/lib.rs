@@ -9,6 +9,7 @@ pub mod fast;
 pub mod fields;
 pub mod list;
 pub mod params;
+pub mod presence;
 pub mod records;
 mod row;
 pub mod users;

@@ -58,17 +58,35 @@
     }
     return out;
   }
+  // Fields group by the part of their name before the dot: phones and e-mails change whole.
+  function group(name) { return name.startsWith("phone.") || name.startsWith("email.") ? name.split(".")[0] : name; }
+  function byGroup(state) {
+    const g = {};
+    for (const [n, v] of state) (g[group(n)] = g[group(n)] || []).push([n, v]);
+    return g;
+  }
 
   if (form) {
     let dirty = false;
     const saved = document.querySelector(".notice");
     const errors = document.querySelector(".alert, .conflict");
-    const version = form.elements["version"] ? form.elements["version"].value : "";
+    const initial = byGroup(formState());
+    // The draft keeps only what the user changed, so restoring it after a refresh never
+    // brings back old values of fields someone else changed meanwhile.
+    function changes() {
+      const now = byGroup(formState());
+      const out = {};
+      for (const k of new Set(Object.keys(now).concat(Object.keys(initial)))) {
+        if (JSON.stringify(now[k] || []) !== JSON.stringify(initial[k] || [])) out[k] = now[k] || [];
+      }
+      return out;
+    }
     function markDirty() {
-      dirty = true;
-      body.classList.add("is-dirty");
+      const c = changes();
+      dirty = Object.keys(c).length > 0;
+      body.classList.toggle("is-dirty", dirty);
       if (recordId) {
-        store.setItem(draftKey(recordId), JSON.stringify({ version: version, state: formState() }));
+        if (dirty) store.setItem(draftKey(recordId), JSON.stringify(c)); else store.removeItem(draftKey(recordId));
         renderTabs(recordId);
       }
     }
@@ -79,14 +97,16 @@
     if (draft) {
       try {
         const d = JSON.parse(draft);
-        const byName = {};
-        for (const [n, v] of d.state) (byName[n] = byName[n] || []).push(v);
-        for (const n of Object.keys(byName)) {
-          const els = Array.from(form.elements).filter(function (e) { return e.name === n; });
-          els.forEach(function (el, i) {
-            if (el.type === "radio") el.checked = byName[n].indexOf(el.value) >= 0;
-            else if (i < byName[n].length) el.value = byName[n][i];
-          });
+        for (const g of Object.keys(d)) {
+          const byName = {};
+          for (const [n, v] of d[g]) (byName[n] = byName[n] || []).push(v);
+          for (const n of Object.keys(byName)) {
+            const els = Array.from(form.elements).filter(function (e) { return e.name === n; });
+            els.forEach(function (el, i) {
+              if (el.type === "radio") el.checked = byName[n].indexOf(el.value) >= 0;
+              else if (i < byName[n].length) el.value = byName[n][i];
+            });
+          }
         }
         dirty = true;
         body.classList.add("is-dirty");

@@ -231,6 +231,10 @@ pub const EN: &[(&str, &str)] = &[
     ),
     ("err.not_found", "not found"),
     ("err.not_allowed", "not allowed for this kind of record"),
+    ("live.also_open", "Also open by"),
+    ("live.saved_by", "This record was just saved by"),
+    ("live.deleted_by", "This record was deleted by"),
+    ("live.refresh", "Refresh"),
     ("none", "—"),
 ];
 
@@ -373,6 +377,10 @@ pub const PL: &[(&str, &str)] = &[
     ("err.not_an_organization", "ten rekord nie jest firmą"),
     ("err.not_found", "nie znaleziono"),
     ("err.not_allowed", "niedozwolone dla tego rodzaju rekordu"),
+    ("live.also_open", "Otwarte także przez"),
+    ("live.saved_by", "Ten rekord właśnie zapisał(a)"),
+    ("live.deleted_by", "Ten rekord usunął(-ęła)"),
+    ("live.refresh", "Odśwież"),
     ("none", "—"),
 ];
 

@@ -4,6 +4,7 @@
 mod card;
 pub mod i18n;
 mod list;
+mod live;
 mod login;
 
 use askama::Template;
@@ -27,6 +28,7 @@ pub fn router() -> Router<App> {
         .route("/records", get(list::page))
         .route("/records/new", get(card::new_page).post(card::create))
         .route("/records/{id}", get(card::page).post(card::save))
+        .route("/records/{id}/events", get(live::card_events))
         .route("/static/{*file}", get(asset))
 }
 
