@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod browser;
 mod cli;
 mod demo;
 mod fields;
@@ -12,3 +13,4 @@ mod records;
 mod session;
 mod ui;
 mod users;
+mod webdriver;

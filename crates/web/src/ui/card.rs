@@ -106,7 +106,7 @@ fn system_fields(kind: RecordKind) -> Vec<&'static str> {
         .copied()
         .filter(|f| match kind {
             RecordKind::Person => *f != "organization_name",
-            RecordKind::Organization => !matches!(*f, "first_name" | "last_name"),
+            RecordKind::Organization => !matches!(*f, "first_name" | "last_name" | "pesel"),
         })
         .chain((kind == RecordKind::Person).then_some("organization"))
         .collect()

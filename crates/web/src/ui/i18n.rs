@@ -250,7 +250,7 @@ pub const PL: &[(&str, &str)] = &[
         "Zbyt wiele nieudanych prób. Spróbuj ponownie za kilka minut.",
     ),
     ("login.expired", "Sesja wygasła. Zaloguj się ponownie."),
-    ("nav.records", "Kartoteka"),
+    ("nav.records", "Rekordy"),
     ("nav.new_person", "Nowa osoba"),
     ("nav.new_organization", "Nowa firma"),
     ("nav.logout", "Wyloguj"),

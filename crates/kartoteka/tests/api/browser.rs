@@ -1,0 +1,168 @@
+//! What a person does, in real Chromium (skipped, saying so, when it is not installed).
+//! Screenshots land in target/screenshots/.
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::webdriver::Driver;
+
+#[tokio::test]
+async fn a_person_is_created_with_two_phones_corrected_edited_and_saved_in_the_browser() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = spawn_app().await;
+    kartoteka::demo::fill(&t.app, 60, 5, false).await.unwrap();
+    let b = driver.browser(&t.base).await;
+    b.log_in("admin", ADMIN_PASSWORD).await;
+    b.find("table.grid").await;
+    b.screenshot("list").await;
+
+    b.go("/records/new?kind=person").await;
+    b.fill("#f-first_name", "Anna").await;
+    b.fill("#f-last_name", "Kowalska").await;
+    b.fill("#f-pesel", "44051401358").await;
+    b.fill("#phones .row input[name='phone.number']", "600 700 800")
+        .await;
+    b.click("[data-add-row=phones]").await;
+    b.execute("const n = document.querySelectorAll('#phones input[name=\"phone.number\"]'); n[1].value = '22 123 45 67';").await;
+    b.execute("document.querySelectorAll('#phones input[name=\"phone.default\"]')[1].click();")
+        .await;
+    b.click("button.primary").await;
+    let error = b.wait_text("#e-pesel", "check digit").await;
+    assert!(error.contains("PESEL"), "{error}");
+    assert_eq!(
+        b.value("#f-last_name").await,
+        "Kowalska",
+        "what was typed stays"
+    );
+
+    b.fill("#f-pesel", "44051401359").await;
+    b.click("button.primary").await;
+    b.wait_text(".notice", "Saved.").await;
+    assert!(b.url().await.contains("saved=created"));
+    assert_eq!(
+        b.attr(".actions a[href^='tel:']", "href").await,
+        "tel:+48221234567",
+        "the call action uses the default number"
+    );
+    b.screenshot("card").await;
+
+    // Unsaved changes are marked and Cancel asks before throwing them away.
+    b.fill("#f-city", "Gdańsk").await;
+    assert_eq!(
+        b.execute("return document.body.classList.contains('is-dirty')")
+            .await,
+        json!(true)
+    );
+    b.click("[data-cancel]").await;
+    assert_eq!(
+        b.dialog().await.as_deref(),
+        Some("You have unsaved changes. Leave anyway?")
+    );
+    b.dismiss_dialog().await;
+    assert_eq!(b.value("#f-city").await, "Gdańsk");
+    b.click("button.primary").await;
+    b.wait_text(".notice", "Saved.").await;
+    let id = b
+        .url()
+        .await
+        .split("/records/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let stored: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["city"], "Gdańsk");
+    assert_eq!(stored["phones"].as_array().unwrap().len(), 2);
+
+    b.click("header .user button.link").await;
+    b.find("#username").await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn two_users_see_each_other_on_a_card_and_resolve_a_conflict_field_by_field() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = spawn_app().await;
+    t.user_token("ewa", "manager", &["record_base"]).await;
+    let rec = t
+        .create(json!({"kind": "person", "first_name": "Jan", "last_name": "Lis", "city": "Opole"}))
+        .await;
+    let path = format!("/records/{}", rec["id"].as_str().unwrap());
+    let (a, b) = (driver.browser(&t.base).await, driver.browser(&t.base).await);
+    a.log_in("admin", ADMIN_PASSWORD).await;
+    b.log_in("ewa", "a-long-password").await;
+    a.go(&path).await;
+    b.go(&path).await;
+    a.wait_text("#presence", "ewa").await;
+    b.wait_text("#presence", "Administrator").await;
+
+    b.fill("#f-city", "Sopot").await;
+    b.fill("#f-first_name", "Janusz").await;
+    b.click("button.primary").await;
+    b.wait_text(".notice", "Saved.").await;
+    a.wait_text("#saved-notice", "saved by ewa").await;
+
+    // A, still on the old version, changes the city and the last name.
+    a.fill("#f-city", "Hel").await;
+    a.fill("#f-last_name", "Lisowski").await;
+    a.click("button.primary").await;
+    a.find("input[name='choose.city']").await;
+    assert_eq!(
+        a.count("input[name='choose.first_name']").await,
+        0,
+        "A left the first name alone"
+    );
+    a.screenshot("conflict").await;
+    a.click("input[name='choose.city'][value=theirs]").await;
+    a.click("button[name=resolve]").await;
+    a.wait_text(".notice", "Saved.").await;
+    let stored: Value = t
+        .get(&t.admin_token, &format!("/api/v1{path}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["city"], "Sopot", "their city, as A chose");
+    assert_eq!(stored["last_name"], "Lisowski", "A's last name");
+    assert_eq!(stored["first_name"], "Janusz", "B's untouched change");
+    a.quit().await;
+    b.quit().await;
+}
+
+#[tokio::test]
+async fn the_interface_speaks_polish_and_a_masked_input_takes_only_what_its_mask_allows() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = spawn_app().await;
+    t.post(
+        &t.admin_token,
+        "/api/v1/fields",
+        json!({"key": "zip", "label": "Kod pocztowy firmy", "type": "masked", "mask": "##-###"}),
+    )
+    .await;
+    let b = driver.browser(&t.base).await;
+    b.log_in("admin", ADMIN_PASSWORD).await;
+    b.execute("const s = document.getElementById('locale'); s.value = 'pl'; s.form.submit();")
+        .await;
+    b.wait_text("header nav", "Nowa osoba").await;
+    b.go("/records/new?kind=organization").await;
+    b.wait_text("h1", "Nowa firma").await;
+    b.type_into("#c-zip", "40a9 50x1").await;
+    assert_eq!(b.value("#c-zip").await, "40-950");
+    b.fill("#f-organization_name", "Śląska Spółdzielnia").await;
+    b.click("button.primary").await;
+    b.wait_text(".notice", "Zapisano.").await;
+    b.screenshot("card-pl").await;
+    b.quit().await;
+}
