@@ -26,25 +26,31 @@ impl Lang {
 
     /// The text for `key`; the key itself when missing (a test keeps both languages complete).
     pub fn t(self, key: &str) -> &'static str {
-        let table = match self {
-            Lang::En => EN,
-            Lang::Pl => PL,
-        };
-        table
+        self.tables()
             .iter()
+            .flat_map(|t| t.iter())
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
             .unwrap_or("?")
     }
 
+    /// The tables of this language: the main one, then the administration screens'.
+    fn tables(self) -> [&'static [(&'static str, &'static str)]; 2] {
+        match self {
+            Lang::En => [EN, super::i18n_admin::EN],
+            Lang::Pl => [PL, super::i18n_admin::PL],
+        }
+    }
+
     /// An error message in this language: by its code when known, else the message given.
     pub fn error(self, code: &str, fallback: &str) -> String {
         let key = format!("err.{code}");
-        let table = match self {
-            Lang::En => EN,
-            Lang::Pl => PL,
-        };
-        match table.iter().find(|(k, _)| *k == key) {
+        match self
+            .tables()
+            .iter()
+            .flat_map(|t| t.iter())
+            .find(|(k, _)| *k == key)
+        {
             Some((_, v)) if self == Lang::Pl || fallback.is_empty() => (*v).to_string(),
             _ => fallback.to_string(),
         }
@@ -391,12 +397,18 @@ mod tests {
     #[test]
     fn both_languages_have_every_key_once() {
         let keys = |t: &[(&str, &str)]| t.iter().map(|(k, _)| *k).collect::<Vec<_>>();
-        assert_eq!(keys(EN), keys(PL), "the same keys in the same order");
-        let mut sorted = keys(EN);
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), EN.len(), "no key twice");
-        assert!(PL.iter().all(|(_, v)| !v.is_empty()));
+        for (en, pl) in [
+            (EN, PL),
+            (super::super::i18n_admin::EN, super::super::i18n_admin::PL),
+        ] {
+            assert_eq!(keys(en), keys(pl), "the same keys in the same order");
+            assert!(pl.iter().all(|(_, v)| !v.is_empty()));
+        }
+        let mut all: Vec<&str> = Lang::En.tables().iter().flat_map(|t| keys(t)).collect();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "no key twice");
     }
 
     #[test]

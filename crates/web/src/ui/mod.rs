@@ -1,8 +1,10 @@
 //! The web UI: server-rendered pages (askama) with htmx for partial updates. Screens call
 //! the same app layer as the API; each page has a partial for htmx requests.
 
+mod admin;
 mod card;
 pub mod i18n;
+mod i18n_admin;
 mod list;
 mod live;
 mod login;
@@ -30,6 +32,7 @@ pub fn router() -> Router<App> {
         .route("/records/{id}", get(card::page).post(card::save))
         .route("/records/{id}/events", get(live::card_events))
         .route("/static/{*file}", get(asset))
+        .merge(admin::router())
 }
 
 /// What every page's frame needs.
@@ -174,6 +177,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../static/app.css"),
+    ),
+    (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/admin.css"),
     ),
     (
         "app.js",
