@@ -396,7 +396,9 @@ mod tests {
 
     #[test]
     fn both_languages_have_every_key_once() {
-        let keys = |t: &[(&str, &str)]| t.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+        fn keys(t: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            t.iter().map(|(k, _)| *k).collect()
+        }
         for (en, pl) in [
             (EN, PL),
             (super::super::i18n_admin::EN, super::super::i18n_admin::PL),
