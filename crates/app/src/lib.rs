@@ -9,6 +9,7 @@ pub mod events;
 pub mod fields;
 pub mod presence;
 pub mod records;
+pub mod settings;
 pub mod users;
 pub mod views;
 

@@ -621,9 +621,11 @@ impl App {
         &self,
         actor: &Actor,
         q: &str,
+        sort: Option<&str>,
         page: i64,
         per_page: i64,
     ) -> AppResult<Browse> {
+        let (sort, descending) = parse_sort(sort)?;
         let agent = match actor.record_scope() {
             _ if actor.role == kartoteka_domain::access::Role::Integration => {
                 return Err(AppError::forbidden());
@@ -662,8 +664,15 @@ impl App {
                 }
                 let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
                 let offset = (page.max(1) - 1) * per_page;
-                let ids =
-                    list::browse(&self.db.pool, agent, key.as_deref(), offset, per_page).await?;
+                let browse = list::Browse {
+                    agent,
+                    prefix_key: key.as_deref(),
+                    sort,
+                    descending,
+                    offset,
+                    limit: per_page,
+                };
+                let ids = list::browse(&self.db.pool, &browse).await?;
                 let total = list::browse_count(&self.db.pool, agent, key.as_deref()).await?
                     + cards.len() as i64;
                 for c in cards::by_ids(&self.db.pool, self.db.backend, &ids).await? {
@@ -693,5 +702,22 @@ impl App {
             }
         }
         Ok(out)
+    }
+}
+
+/// What the card's tabs list.
+pub struct Links {
+    pub cases: Vec<kartoteka_store::cards::CaseLine>,
+    pub related: Vec<kartoteka_store::cards::RelatedLine>,
+}
+
+impl App {
+    /// The record's cases and related records (organization, people, relations).
+    pub async fn record_links(&self, actor: &Actor, public_id: &str) -> AppResult<Links> {
+        let card = self.load_card(actor, public_id).await?;
+        Ok(Links {
+            cases: cards::cases_of(&self.db.pool, card.id).await?,
+            related: cards::related_of(&self.db.pool, card.id, 200).await?,
+        })
     }
 }

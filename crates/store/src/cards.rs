@@ -338,3 +338,71 @@ impl crate::Db {
         }
     }
 }
+
+/// A case of a record, as its card lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseLine {
+    pub campaign: String,
+    pub status: Option<String>,
+    pub last_classifier: Option<String>,
+    pub attempts: i64,
+}
+
+/// A record related to another: its organization, its people, or a labelled relation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedLine {
+    pub public_id: String,
+    pub display_name: String,
+    /// `organization`, `person` (of an organization) or the relation's label.
+    pub relation: String,
+}
+
+pub async fn cases_of<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    record_id: i64,
+) -> Result<Vec<CaseLine>> {
+    let rows = sqlx::query(
+        "SELECT c.name, k.status, k.last_classifier, k.attempts FROM cases k JOIN campaigns c ON c.id = k.campaign_id \
+         WHERE k.record_id = $1 ORDER BY c.name",
+    )
+    .bind(record_id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseLine {
+                campaign: r.try_get(0)?,
+                status: r.try_get(1)?,
+                last_classifier: r.try_get(2)?,
+                attempts: r.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn related_of<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    record_id: i64,
+    limit: i64,
+) -> Result<Vec<RelatedLine>> {
+    let rows = sqlx::query(
+        "SELECT o.public_id, o.display_name, 'organization' FROM records r JOIN records o ON o.id = r.organization_id WHERE r.id = $1 \
+         UNION ALL SELECT p.public_id, p.display_name, 'person' FROM records p WHERE p.organization_id = $1 \
+         UNION ALL SELECT x.public_id, x.display_name, l.label FROM record_relations l JOIN records x ON x.id = l.other_id WHERE l.record_id = $1 \
+         UNION ALL SELECT x.public_id, x.display_name, l.label FROM record_relations l JOIN records x ON x.id = l.record_id WHERE l.other_id = $1 \
+         LIMIT $2",
+    )
+    .bind(record_id)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RelatedLine {
+                public_id: r.try_get(0)?,
+                display_name: r.try_get(1)?,
+                relation: r.try_get(2)?,
+            })
+        })
+        .collect()
+}

@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "presence",
         sql: include_str!("../migrations/0003_presence.sql"),
     },
+    Migration {
+        version: 4,
+        name: "user_settings",
+        sql: include_str!("../migrations/0004_user_settings.sql"),
+    },
 ];
 
 impl Db {

@@ -114,18 +114,32 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(
     Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
 }
 
-/// The UI's browsing: records in the default order, optionally only those whose last-name
-/// sort key starts with `prefix_key`, a page at an offset.
+/// A page of the UI's browsing: records optionally only those whose last-name sort key
+/// starts with `prefix_key`, in `sort` order, at an offset.
+pub struct Browse<'a> {
+    pub agent: Option<i64>,
+    pub prefix_key: Option<&'a str>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
 pub async fn browse<'e, E: Executor<'e, Database = Any>>(
     exec: E,
-    agent: Option<i64>,
-    prefix_key: Option<&str>,
-    offset: i64,
-    limit: i64,
+    b: &Browse<'_>,
 ) -> Result<Vec<i64>> {
+    let (agent, prefix_key, offset, limit) = (b.agent, b.prefix_key, b.offset, b.limit);
     let mut sql = Sql::new("SELECT r.id FROM records r WHERE 1 = 1");
     push_browse_filter(&mut sql, agent, prefix_key);
-    sql.push(" ORDER BY r.sort_last, r.sort_first, r.public_id LIMIT ")
+    let dir = if b.descending { " DESC" } else { "" };
+    let order: Vec<String> = b
+        .sort
+        .columns()
+        .iter()
+        .map(|c| format!("{c}{dir}"))
+        .collect();
+    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
         .bind(limit);
     sql.push(" OFFSET ").bind(offset);
     let rows = sql.query().fetch_all(exec).await?;

@@ -413,3 +413,36 @@ impl crate::Db {
         }
     }
 }
+
+// --- per-user settings ------------------------------------------------------------------
+
+pub async fn setting<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    user_id: i64,
+    key: &str,
+) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT value FROM user_settings WHERE user_id = $1 AND key = $2")
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(exec)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+pub async fn put_setting<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    user_id: i64,
+    key: &str,
+    value: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO user_settings (user_id, key, value) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(value)
+    .execute(exec)
+    .await?;
+    Ok(())
+}

@@ -171,4 +171,75 @@
       if (v !== el.value) el.value = v;
     });
   });
+
+  // The list's columns: drag a header to reorder, drag its right edge to resize; the
+  // choice is saved for the user.
+  function csrf() {
+    try { return JSON.parse(body.getAttribute("hx-headers"))["X-CSRF-Token"]; } catch (e) { return ""; }
+  }
+  function saveColumns(grid) {
+    const columns = Array.from(grid.querySelectorAll("th[data-col]")).map(function (th) {
+      const w = th.style.width ? parseInt(th.style.width, 10) : null;
+      return { key: th.dataset.col, width: w };
+    });
+    return fetch("/records/columns", {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-csrf-token": csrf() },
+      body: JSON.stringify({ columns: columns, density: "" }),
+      credentials: "same-origin",
+    });
+  }
+  let dragged = null;
+  document.addEventListener("dragstart", function (ev) {
+    const th = ev.target.closest && ev.target.closest("#record-grid th[data-col]");
+    if (!th) return;
+    dragged = th;
+    ev.dataTransfer.effectAllowed = "move";
+    ev.dataTransfer.setData("text/plain", th.dataset.col);
+  });
+  document.addEventListener("dragover", function (ev) {
+    const th = ev.target.closest && ev.target.closest("#record-grid th[data-col]");
+    if (!th || !dragged) return;
+    ev.preventDefault();
+    document.querySelectorAll("#record-grid th.drop-target").forEach(function (t) { t.classList.remove("drop-target"); });
+    th.classList.add("drop-target");
+  });
+  document.addEventListener("drop", function (ev) {
+    const th = ev.target.closest && ev.target.closest("#record-grid th[data-col]");
+    if (!th || !dragged || th === dragged) return;
+    ev.preventDefault();
+    th.parentNode.insertBefore(dragged, th);
+    const grid = th.closest("table");
+    dragged = null;
+    saveColumns(grid).then(function () { window.location.reload(); });
+  });
+  document.addEventListener("mousedown", function (ev) {
+    if (!ev.target.classList || !ev.target.classList.contains("resize")) return;
+    ev.preventDefault();
+    const th = ev.target.parentNode;
+    const startX = ev.clientX;
+    const startW = th.offsetWidth;
+    th.draggable = false;
+    function move(e) { th.style.width = Math.max(40, startW + e.clientX - startX) + "px"; }
+    function up() {
+      document.removeEventListener("mousemove", move);
+      document.removeEventListener("mouseup", up);
+      th.draggable = true;
+      saveColumns(th.closest("table"));
+    }
+    document.addEventListener("mousemove", move);
+    document.addEventListener("mouseup", up);
+  });
+
+  // The card's tabs.
+  document.querySelectorAll("[data-tabs] [role=tab]").forEach(function (tab) {
+    tab.addEventListener("click", function () {
+      const box = tab.closest("[data-tabs]");
+      box.querySelectorAll("[role=tab]").forEach(function (t) {
+        const on = t === tab;
+        t.setAttribute("aria-selected", on ? "true" : "false");
+        document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+      });
+    });
+  });
 })();

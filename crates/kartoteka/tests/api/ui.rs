@@ -128,7 +128,10 @@ async fn the_list_counts_pages_and_searches_by_name_phone_email_and_id() {
         .unwrap();
     assert!(page.contains("121 records"), "the count");
     assert_eq!(page.matches("<tr>").count(), 51, "a header row and 50 rows");
-    assert!(page.contains("href=\"/records?page=2\""));
+    assert!(
+        page.contains("page=2&#38;sort=last_name"),
+        "a link to the next page"
+    );
     let id = a["id"].as_str().unwrap();
     for q in ["%C5%81%C4%99c", "600-111-222", "zenon%40lecki.pl", id] {
         let found = c
@@ -480,4 +483,117 @@ async fn an_agent_sees_pesel_masked_and_read_only_on_the_card() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_list_shows_the_columns_a_user_chose_in_their_order_width_and_density() {
+    let t = spawn_app().await;
+    t.post(
+        &t.admin_token,
+        "/api/v1/fields",
+        json!({"key": "tier", "label": "Poziom", "type": "text"}),
+    )
+    .await;
+    t.create(json!({"kind": "person", "first_name": "Ala", "last_name": "Zet", "city": "Łódź", "nip": "5260250274", "custom": {"tier": "Gold"}})).await;
+    t.create(json!({"kind": "person", "first_name": "Ola", "last_name": "Abc", "city": "Opole"}))
+        .await;
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let r = c
+        .post(t.url("/records/columns"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("column", "nip"),
+            ("column", "name"),
+            ("column", "custom.tier"),
+            ("density", "comfortable"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = c
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let heads: Vec<&str> = page
+        .match_indices("data-col=\"")
+        .map(|(i, _)| page[i + 10..].split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        heads,
+        ["nip", "name", "custom.tier"],
+        "chosen columns in order"
+    );
+    assert!(page.contains("Poziom") && page.contains("Gold") && page.contains("5260250274"));
+    assert!(page.contains("grid comfortable"));
+    // Dragged order and widths come from the page's script as JSON.
+    let r = c.put(t.url("/records/columns")).header("x-csrf-token", &csrf)
+        .json(&json!({"columns": [{"key": "name", "width": 240}, {"key": "city", "width": null}], "density": ""})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let page = c
+        .get(t.url("/records?sort=-last_name"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("style=\"width:240px\""));
+    assert!(
+        page.find("Ala Zet").unwrap() < page.find("Ola Abc").unwrap(),
+        "sorted by last name, descending"
+    );
+    assert!(page.contains("grid comfortable"), "the density stays");
+    // Another user keeps the defaults.
+    t.user_token("ewa", "manager", &["record_base"]).await;
+    let (c2, _) = browser(&t, "ewa", "a-long-password").await;
+    let page = c2
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-col=\"phone\"") && !page.contains("data-col=\"nip\""));
+}
+
+#[tokio::test]
+async fn the_card_tabs_list_the_cases_and_related_records_with_counts() {
+    let t = spawn_app().await;
+    let org = t
+        .create(json!({"kind": "organization", "organization_name": "Budex"}))
+        .await;
+    let person = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "organization": org["id"]}))
+        .await;
+    t.user_token("agent1", "agent", &[]).await;
+    t.give_agent_the_record("agent1", person["id"].as_str().unwrap())
+        .await;
+    let (c, _) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let card = c
+        .get(t.url(&format!("/records/{}", person["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains("Related cases <span class=\"badge\">1</span>"));
+    assert!(card.contains("Campaign of agent1"));
+    assert!(card.contains("Related records <span class=\"badge\">1</span>"));
+    assert!(card.contains(">Budex</a>"));
+    let org_card = c
+        .get(t.url(&format!("/records/{}", org["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(org_card.contains(">Nowak</a>") && org_card.contains("person of this organization"));
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::i18n::Lang;
-use super::list::local_time;
+use super::list::{local_time, shown_time};
 use super::{PageCtx, UiSession, error_page, render};
 
 pub struct FieldRow {
@@ -61,7 +61,22 @@ pub struct ConflictRow {
     pub yours: String,
 }
 
+pub struct CaseRow {
+    pub campaign: String,
+    pub status: String,
+    pub classifier: String,
+    pub attempts: i64,
+}
+
+pub struct RelatedRow {
+    pub id: String,
+    pub name: String,
+    pub relation: String,
+}
+
 pub struct CardView {
+    pub cases: Vec<CaseRow>,
+    pub related: Vec<RelatedRow>,
     pub id: String,
     pub kind: String,
     pub kind_label: &'static str,
@@ -416,8 +431,8 @@ fn view(
             r.id.clone(),
             r.display_name.clone(),
             r.version,
-            local_time(&r.created_at, &ctx.s.time_zone),
-            local_time(&r.modified_at, &ctx.s.time_zone),
+            shown_time(lang, &r.created_at, &ctx.s.time_zone),
+            shown_time(lang, &r.modified_at, &ctx.s.time_zone),
             r.source.clone(),
         ),
         None => (
@@ -442,6 +457,8 @@ fn view(
             .collect()
     }));
     CardView {
+        cases: Vec::new(),
+        related: Vec::new(),
         action: if id.is_empty() {
             "/records/new".into()
         } else {
@@ -550,6 +567,31 @@ pub async fn page(
     };
     let state = state_of(&record, kind, &defs, &s.time_zone);
     let mut card = view(&ctx, kind, Some(&record), &state, &[]);
+    if let Ok(links) = app.record_links(&s.actor, &id).await {
+        card.cases = links
+            .cases
+            .into_iter()
+            .map(|c| CaseRow {
+                campaign: c.campaign,
+                status: c.status.unwrap_or_default(),
+                classifier: c.last_classifier.unwrap_or_default(),
+                attempts: c.attempts,
+            })
+            .collect();
+        card.related = links
+            .related
+            .into_iter()
+            .map(|r| RelatedRow {
+                relation: match r.relation.as_str() {
+                    "organization" => s.lang.t("card.rel_organization").to_string(),
+                    "person" => s.lang.t("card.rel_person").to_string(),
+                    other => other.to_string(),
+                },
+                id: r.public_id,
+                name: r.display_name,
+            })
+            .collect();
+    }
     card.notice = match q.saved.as_deref() {
         Some("merged") => Some(s.lang.t("card.merged")),
         Some(_) => Some(s.lang.t("card.saved")),

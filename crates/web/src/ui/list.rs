@@ -1,30 +1,105 @@
-//! The record list: search, count, pages.
+//! The record list: search, chosen columns (order, width), density, sorting, count, pages.
+//! Column choices persist per user (setting `list.columns`).
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
 use kartoteka_app::App;
 use kartoteka_app::views::RecordView;
-use serde::Deserialize;
+use kartoteka_domain::field::FieldDefinition;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::i18n::Lang;
 use super::{PageCtx, UiSession, encode, error_page, render};
 
 pub const PER_PAGE: i64 = 50;
+const SETTING: &str = "list.columns";
+const DEFAULT_COLUMNS: [&str; 6] = ["id", "name", "phone", "email", "city", "modified_at"];
+/// System columns a user can choose, besides the custom fields.
+const SYSTEM_COLUMNS: [&str; 26] = [
+    "id",
+    "name",
+    "kind",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "phone",
+    "phones",
+    "email",
+    "city",
+    "address_line1",
+    "postal_code",
+    "province",
+    "country",
+    "nip",
+    "pesel",
+    "regon",
+    "language",
+    "external_id",
+    "position",
+    "stage",
+    "acquisition_source",
+    "tags",
+    "source",
+    "created_at",
+    "modified_at",
+];
+
+/// What the user chose, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct ColumnSettings {
+    pub columns: Vec<ColumnChoice>,
+    #[serde(default)]
+    pub density: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ColumnChoice {
+    pub key: String,
+    #[serde(default)]
+    pub width: Option<u32>,
+}
+
+pub struct Column {
+    pub key: String,
+    pub label: String,
+    /// Inline style of the header (its width), empty when automatic.
+    pub style: String,
+    /// The sort this header's link applies, when the column sorts.
+    pub sort_link: Option<String>,
+    /// ▲ or ▼ when the list is sorted by this column.
+    pub arrow: &'static str,
+}
+
+pub struct Cell {
+    pub text: String,
+    /// The cell links to the card (ID and name columns).
+    pub link: bool,
+    pub mono: bool,
+}
 
 pub struct Row {
     pub id: String,
     pub kind: String,
     pub kind_label: &'static str,
-    pub name: String,
-    pub phone: String,
-    pub email: String,
-    pub city: String,
-    pub modified: String,
+    pub cells: Vec<Cell>,
+}
+
+pub struct Choice {
+    pub key: String,
+    pub label: String,
+    pub chosen: bool,
 }
 
 pub struct ListView {
     pub q: String,
+    pub sort: String,
+    pub columns: Vec<Column>,
+    pub choices: Vec<Choice>,
+    pub compact: bool,
     pub rows: Vec<Row>,
     pub count_text: String,
     pub page: i64,
@@ -50,6 +125,7 @@ struct ListRows {
 pub struct ListQuery {
     q: Option<String>,
     page: Option<i64>,
+    sort: Option<String>,
 }
 
 /// An instant as the user reads it: `2026-11-23 14:05` in their zone.
@@ -60,27 +136,138 @@ pub fn local_time(rfc3339: &str, zone: &str) -> String {
         .unwrap_or_default()
 }
 
-fn row(r: &RecordView, s: &UiSession) -> Row {
-    Row {
-        id: r.id.clone(),
-        kind_label: s.lang.t(&format!("kind.{}", r.kind)),
-        kind: r.kind.clone(),
-        name: r.display_name.clone(),
-        phone: r
-            .phones
-            .iter()
-            .find(|p| p.default)
-            .map(|p| p.number.clone())
-            .unwrap_or_default(),
-        email: r
-            .emails
-            .iter()
-            .find(|e| e.default)
-            .map(|e| e.address.clone())
-            .unwrap_or_default(),
-        city: r.city.clone().unwrap_or_default(),
-        modified: local_time(&r.modified_at, &s.time_zone),
+/// An instant as the user's language writes it: `2026-11-23 14:05` or `23.11.2026 14:05`.
+pub fn shown_time(lang: Lang, rfc3339: &str, zone: &str) -> String {
+    let iso = local_time(rfc3339, zone);
+    match (
+        lang,
+        iso.get(0..4),
+        iso.get(5..7),
+        iso.get(8..10),
+        iso.get(11..),
+    ) {
+        (Lang::Pl, Some(y), Some(m), Some(d), Some(t)) => format!("{d}.{m}.{y} {t}"),
+        _ => iso,
     }
+}
+
+fn label(lang: Lang, key: &str, defs: &[FieldDefinition]) -> String {
+    if let Some(k) = key.strip_prefix("custom.") {
+        return defs
+            .iter()
+            .find(|d| d.key == k)
+            .map(|d| d.label.clone())
+            .unwrap_or_else(|| k.to_string());
+    }
+    let l = lang.t(&format!("col.{key}"));
+    if l != "?" {
+        l.to_string()
+    } else {
+        lang.t(&format!("f.{key}")).to_string()
+    }
+}
+
+/// The sort key a column's header applies.
+fn sort_of(key: &str) -> Option<&'static str> {
+    match key {
+        "id" => Some("id"),
+        "name" | "last_name" => Some("last_name"),
+        "created_at" => Some("created_at"),
+        "modified_at" => Some("modified_at"),
+        _ => None,
+    }
+}
+
+fn cell(r: &RecordView, key: &str, s: &UiSession) -> Cell {
+    let v = serde_json::to_value(r).unwrap_or(Value::Null);
+    let plain = |t: String| Cell {
+        text: t,
+        link: false,
+        mono: false,
+    };
+    match key {
+        "id" => Cell {
+            text: r.id.clone(),
+            link: true,
+            mono: true,
+        },
+        "name" => Cell {
+            text: r.display_name.clone(),
+            link: true,
+            mono: false,
+        },
+        "kind" => plain(s.lang.t(&format!("kind.{}", r.kind)).to_string()),
+        "phone" => Cell {
+            text: r
+                .phones
+                .iter()
+                .find(|p| p.default)
+                .map(|p| p.number.clone())
+                .unwrap_or_default(),
+            link: false,
+            mono: true,
+        },
+        "phones" => Cell {
+            text: r
+                .phones
+                .iter()
+                .map(|p| p.number.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+            link: false,
+            mono: true,
+        },
+        "email" => plain(
+            r.emails
+                .iter()
+                .find(|e| e.default)
+                .map(|e| e.address.clone())
+                .unwrap_or_default(),
+        ),
+        "tags" => plain(r.tags.join(", ")),
+        "created_at" | "modified_at" => Cell {
+            text: shown_time(s.lang, v[key].as_str().unwrap_or_default(), &s.time_zone),
+            link: false,
+            mono: true,
+        },
+        k => match k.strip_prefix("custom.") {
+            Some(c) => plain(match r.custom.get(c) {
+                Some(Value::String(t)) => t.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            }),
+            None => plain(v[k].as_str().map(str::to_string).unwrap_or_default()),
+        },
+    }
+}
+
+async fn settings(app: &App, s: &UiSession) -> ColumnSettings {
+    let stored = app.user_setting(&s.actor, SETTING).await.ok().flatten();
+    let mut cs: ColumnSettings = stored
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    if cs.columns.is_empty() {
+        cs.columns = DEFAULT_COLUMNS
+            .iter()
+            .map(|k| ColumnChoice {
+                key: k.to_string(),
+                width: None,
+            })
+            .collect();
+    }
+    cs
+}
+
+fn available(defs: &[FieldDefinition]) -> Vec<String> {
+    SYSTEM_COLUMNS
+        .iter()
+        .map(|k| k.to_string())
+        .chain(
+            defs.iter()
+                .filter(|d| d.visible)
+                .map(|d| format!("custom.{}", d.key)),
+        )
+        .collect()
 }
 
 pub async fn page(
@@ -91,28 +278,92 @@ pub async fn page(
 ) -> Response {
     let text = q.q.unwrap_or_default();
     let page = q.page.unwrap_or(1).max(1);
-    let found = match app.browse(&s.actor, &text, page, PER_PAGE).await {
+    let sort = q.sort.unwrap_or_else(|| "last_name".into());
+    let found = match app
+        .browse(&s.actor, &text, Some(&sort), page, PER_PAGE)
+        .await
+    {
         Ok(f) => f,
         Err(e) => return error_page(&s, &e),
     };
-    let link = |p: i64| {
-        if text.is_empty() {
-            format!("/records?page={p}")
-        } else {
-            format!("/records?q={}&page={p}", encode(&text))
+    let defs = app.custom_definitions().await.unwrap_or_default();
+    let all = available(&defs);
+    let cs = settings(&app, &s).await;
+    let chosen: Vec<&ColumnChoice> = cs.columns.iter().filter(|c| all.contains(&c.key)).collect();
+    let link = |p: i64, sort: &str| {
+        let mut l = format!("/records?page={p}&sort={}", encode(sort));
+        if !text.is_empty() {
+            l.push_str(&format!("&q={}", encode(&text)));
         }
+        l
     };
+    let columns = chosen
+        .iter()
+        .map(|c| {
+            let by = sort_of(&c.key);
+            let current = by.is_some_and(|b| sort.trim_start_matches('-') == b);
+            Column {
+                label: label(s.lang, &c.key, &defs),
+                style: c
+                    .width
+                    .map(|w| format!("width:{}px", w.clamp(40, 800)))
+                    .unwrap_or_default(),
+                sort_link: by.map(|b| {
+                    let next = if current && !sort.starts_with('-') {
+                        format!("-{b}")
+                    } else {
+                        b.to_string()
+                    };
+                    link(1, &next)
+                }),
+                arrow: match (current, sort.starts_with('-')) {
+                    (true, false) => "▲",
+                    (true, true) => "▼",
+                    _ => "",
+                },
+                key: c.key.clone(),
+            }
+        })
+        .collect();
+    let mut choices: Vec<Choice> = chosen
+        .iter()
+        .map(|c| Choice {
+            key: c.key.clone(),
+            label: label(s.lang, &c.key, &defs),
+            chosen: true,
+        })
+        .collect();
+    for k in all.iter().filter(|k| !chosen.iter().any(|c| &c.key == *k)) {
+        choices.push(Choice {
+            key: k.clone(),
+            label: label(s.lang, k, &defs),
+            chosen: false,
+        });
+    }
     let list = ListView {
-        rows: found.items.iter().map(|r| row(r, &s)).collect(),
+        rows: found
+            .items
+            .iter()
+            .map(|r| Row {
+                id: r.id.clone(),
+                kind_label: s.lang.t(&format!("kind.{}", r.kind)),
+                kind: r.kind.clone(),
+                cells: chosen.iter().map(|c| cell(r, &c.key, &s)).collect(),
+            })
+            .collect(),
         count_text: s.lang.count(
             found.total,
             "list.found_one",
             "list.found_few",
             "list.found_many",
         ),
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page * PER_PAGE < found.total).then(|| link(page + 1)),
+        prev: (page > 1).then(|| link(page - 1, &sort)),
+        next: (page * PER_PAGE < found.total).then(|| link(page + 1, &sort)),
         page,
+        columns,
+        choices,
+        compact: cs.density != "comfortable",
+        sort,
         q: text,
     };
     if headers.contains_key("hx-request") && !headers.contains_key("hx-boosted") {
@@ -125,5 +376,84 @@ pub async fn page(
             page: s.page("records"),
             list,
         })
+    }
+}
+
+/// The column chooser's form: the ticked columns in their order, and the density.
+pub async fn save_columns_form(
+    State(app): State<App>,
+    s: UiSession,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    if let Some(r) = s.csrf_rejection(&headers, csrf) {
+        return r;
+    }
+    let old = settings(&app, &s).await;
+    let columns = pairs
+        .iter()
+        .filter(|(k, _)| k == "column")
+        .map(|(_, key)| ColumnChoice {
+            key: key.clone(),
+            width: old
+                .columns
+                .iter()
+                .find(|c| &c.key == key)
+                .and_then(|c| c.width),
+        })
+        .collect();
+    let density = pairs
+        .iter()
+        .find(|(k, _)| k == "density")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    store(&app, &s, ColumnSettings { columns, density }).await;
+    Redirect::to("/records").into_response()
+}
+
+/// Dragged order and widths, sent by the page's script.
+pub async fn save_columns_json(
+    State(app): State<App>,
+    s: UiSession,
+    headers: HeaderMap,
+    Json(cs): Json<ColumnSettings>,
+) -> Response {
+    if let Some(r) = s.csrf_rejection(&headers, None) {
+        return r;
+    }
+    let old = settings(&app, &s).await;
+    let density = if cs.density.is_empty() {
+        old.density
+    } else {
+        cs.density
+    };
+    store(
+        &app,
+        &s,
+        ColumnSettings {
+            columns: cs.columns,
+            density,
+        },
+    )
+    .await;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn store(app: &App, s: &UiSession, mut cs: ColumnSettings) {
+    let defs = app.custom_definitions().await.unwrap_or_default();
+    let all = available(&defs);
+    cs.columns.retain(|c| all.contains(&c.key));
+    cs.columns.dedup_by(|a, b| a.key == b.key);
+    if cs.density != "comfortable" {
+        cs.density = "compact".into();
+    }
+    if let Ok(v) = serde_json::to_value(&cs)
+        && let Err(e) = app.put_user_setting(&s.actor, SETTING, &v).await
+    {
+        tracing::warn!(error = %e, "column settings not saved");
     }
 }

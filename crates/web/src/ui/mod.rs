@@ -28,6 +28,10 @@ pub fn router() -> Router<App> {
         .route("/logout", post(login::log_out))
         .route("/me/locale", post(login::set_locale))
         .route("/records", get(list::page))
+        .route(
+            "/records/columns",
+            post(list::save_columns_form).put(list::save_columns_json),
+        )
         .route("/records/new", get(card::new_page).post(card::create))
         .route("/records/{id}", get(card::page).post(card::save))
         .route("/records/{id}/events", get(live::card_events))
