@@ -28,6 +28,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Server time of the web UI's pages (list, search, card) over HTTP.
+    Ui {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        /// Requests per page.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
 }
 
 pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
@@ -37,18 +45,15 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             clients,
             seconds,
         } => identify(config, records, clients, seconds).await,
+        BenchCommand::Ui { records, requests } => ui(config, records, requests).await,
     }
 }
 
 /// The benchmark's own database, filled to `records` demo records.
-async fn bench_database(
-    config: &Config,
-    name: &str,
-    records: u64,
-) -> anyhow::Result<(Config, App)> {
+async fn bench_database(config: &Config, records: u64) -> anyhow::Result<(Config, App)> {
     let mut config = config.clone();
     if config.database_url().starts_with("sqlite:") {
-        let file = config.data_dir.join(format!("bench-{name}-{records}.db"));
+        let file = config.data_dir.join(format!("bench-{records}.db"));
         config.database_url = Some(Secret(format!("sqlite:{}", file.display())));
     }
     let app = startup::open(&config).await?;
@@ -168,7 +173,7 @@ async fn identify(
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let (config, app) = bench_database(config, "identify", records).await?;
+    let (config, app) = bench_database(config, records).await?;
     let numbers = sample_numbers(&app, 2000).await?;
     anyhow::ensure!(!numbers.is_empty(), "the benchmark database has no phones");
     let count: i64 = sqlx::query("SELECT COUNT(*) FROM records")
@@ -317,5 +322,106 @@ async fn identify(
         http.count as f64 / elapsed,
         http.count
     );
+    Ok(())
+}
+
+/// Each UI page requested `requests` times, one after another, over HTTP on loopback.
+async fn ui(config: &Config, records: u64, requests: usize) -> anyhow::Result<()> {
+    let (config, app) = bench_database(config, records).await?;
+    let count: i64 = sqlx::query("SELECT COUNT(*) FROM records")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get(0)?;
+    let numbers = sample_numbers(&app, 1).await?;
+    let some_id: String =
+        sqlx::query("SELECT public_id FROM records ORDER BY id LIMIT 1 OFFSET 1000")
+            .fetch_one(&app.db.pool)
+            .await?
+            .try_get(0)?;
+    let mut server_config = config.clone();
+    server_config.listen = "127.0.0.1:0".into();
+    let password = "bench-password-1";
+    let _ = app
+        .create_user(
+            &system_actor(),
+            kartoteka_app::users::NewUser {
+                username: "bench-ui".into(),
+                display_name: None,
+                email: None,
+                role: "administrator".into(),
+                permissions: vec![],
+                password: Some(password.into()),
+                locale: None,
+                time_zone: None,
+            },
+        )
+        .await;
+    let server = Application::build(&server_config).await?;
+    let base = format!("http://{}", server.addr);
+    tokio::spawn(server.run());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[("username", "bench-ui"), ("password", password)])
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_redirection(), "log-in failed: {}", r.status());
+    let phone = numbers
+        .first()
+        .map(|(raw, _)| raw.replace('+', "%2B").replace(' ', "%20"))
+        .unwrap_or_default();
+    println!(
+        "bench ui: {count} records, {requests} requests a page, one client, over HTTP (server time + loopback)"
+    );
+    let pages: Vec<(&str, String, bool)> = vec![
+        (
+            "list, first page (default sort, with count)",
+            "/records".into(),
+            false,
+        ),
+        ("list, page 200", "/records?page=200".into(), false),
+        (
+            "list sorted by modified, newest first",
+            "/records?sort=-modified_at".into(),
+            false,
+        ),
+        (
+            "search by last name prefix `Kowal` (partial)",
+            "/records?q=Kowal".into(),
+            true,
+        ),
+        (
+            "search by phone (partial)",
+            format!("/records?q={phone}"),
+            true,
+        ),
+        ("contact card", format!("/records/{some_id}"), false),
+        ("new person form", "/records/new?kind=person".into(), false),
+    ];
+    for (name, path, partial) in pages {
+        let mut samples = Vec::with_capacity(requests);
+        for i in 0..requests + 3 {
+            let mut req = client.get(format!("{base}{path}"));
+            if partial {
+                req = req.header("hx-request", "true");
+            }
+            let t = Instant::now();
+            let r = req.send().await?;
+            anyhow::ensure!(r.status().is_success(), "{path}: HTTP {}", r.status());
+            r.bytes().await?;
+            if i >= 3 {
+                samples.push(t.elapsed());
+            }
+        }
+        let s = stats(samples);
+        println!(
+            "  {name:<48} p50 {:>7.2} ms  p99 {:>7.2} ms",
+            s.p50.as_secs_f64() * 1e3,
+            s.p99.as_secs_f64() * 1e3
+        );
+    }
     Ok(())
 }

@@ -12,5 +12,6 @@ mod identify;
 mod records;
 mod session;
 mod ui;
+mod ui_admin;
 mod users;
 mod webdriver;

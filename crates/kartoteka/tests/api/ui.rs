@@ -474,6 +474,7 @@ async fn an_agent_sees_pesel_masked_and_read_only_on_the_card() {
         .unwrap();
     assert!(card.contains("value=\"*******1359\" readonly"));
     assert!(!card.contains("44051401359"));
+    assert!(!card.contains("href=\"/admin\""), "no administration link for agents");
     let other = t
         .create(json!({"kind": "person", "last_name": "Obcy"}))
         .await;

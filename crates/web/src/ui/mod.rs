@@ -45,6 +45,8 @@ pub struct PageCtx {
     pub csrf: String,
     pub display_name: String,
     pub section: &'static str,
+    /// Administration link: administrators and managers.
+    pub may_configure: bool,
 }
 
 /// A logged-in person using the UI. Without a session, pages redirect to the log-in.
@@ -63,6 +65,7 @@ impl UiSession {
             csrf: self.csrf.clone(),
             display_name: self.display_name.clone(),
             section,
+            may_configure: self.actor.may_configure(),
         }
     }
 
