@@ -242,4 +242,11 @@
       });
     });
   });
+
+  // Buttons that ask before acting (delete).
+  document.querySelectorAll("[data-confirm]").forEach(function (b) {
+    b.addEventListener("click", function (ev) {
+      if (!window.confirm(b.dataset.confirm)) ev.preventDefault();
+    });
+  });
 })();

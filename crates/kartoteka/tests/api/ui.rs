@@ -474,7 +474,10 @@ async fn an_agent_sees_pesel_masked_and_read_only_on_the_card() {
         .unwrap();
     assert!(card.contains("value=\"*******1359\" readonly"));
     assert!(!card.contains("44051401359"));
-    assert!(!card.contains("href=\"/admin\""), "no administration link for agents");
+    assert!(
+        !card.contains("href=\"/admin\""),
+        "no administration link for agents"
+    );
     let other = t
         .create(json!({"kind": "person", "last_name": "Obcy"}))
         .await;
@@ -597,4 +600,57 @@ async fn the_card_tabs_list_the_cases_and_related_records_with_counts() {
         .await
         .unwrap();
     assert!(org_card.contains(">Nowak</a>") && org_card.contains("person of this organization"));
+}
+
+#[tokio::test]
+async fn the_card_menu_deletes_a_record_for_those_who_may() {
+    let t = spawn_app().await;
+    let rec = t
+        .create(json!({"kind": "person", "last_name": "Doomed"}))
+        .await;
+    let id = rec["id"].as_str().unwrap();
+    t.user_token("m1", "manager", &["record_base"]).await;
+    let (m, mcsrf) = browser(&t, "m1", "a-long-password").await;
+    let card = m
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!card.contains("delete-form"), "no delete without the grant");
+    let r = m
+        .post(t.url(&format!("/records/{id}/delete")))
+        .form(&[("csrf", mcsrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let card = c
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains("form=\"delete-form\"")
+            && card.contains(&format!("/admin/audit?record={id}"))
+    );
+    let r = c
+        .post(t.url(&format!("/records/{id}/delete")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    problem(
+        t.get(&t.admin_token, &format!("/api/v1/records/{id}"))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

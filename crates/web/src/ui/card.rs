@@ -75,6 +75,8 @@ pub struct RelatedRow {
 }
 
 pub struct CardView {
+    pub may_delete: bool,
+    pub may_audit: bool,
     pub cases: Vec<CaseRow>,
     pub related: Vec<RelatedRow>,
     pub id: String,
@@ -457,6 +459,8 @@ fn view(
             .collect()
     }));
     CardView {
+        may_delete: ctx.s.actor.may_delete_records(),
+        may_audit: ctx.s.actor.may_administer(),
         cases: Vec::new(),
         related: Vec::new(),
         action: if id.is_empty() {
@@ -784,6 +788,28 @@ pub async fn save(
             *r.status_mut() = StatusCode::CONFLICT;
             r
         }
+        Err(e) => error_page(&s, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    csrf: Option<String>,
+}
+
+/// Deletes the record (those who may; the audit log keeps its snapshot).
+pub async fn delete(
+    State(app): State<App>,
+    s: UiSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<DeleteForm>,
+) -> Response {
+    if let Some(r) = s.csrf_rejection(&headers, f.csrf.as_deref()) {
+        return r;
+    }
+    match app.delete_record(&s.actor, &id).await {
+        Ok(()) => Redirect::to("/records").into_response(),
         Err(e) => error_page(&s, &e),
     }
 }

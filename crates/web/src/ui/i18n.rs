@@ -262,6 +262,11 @@ pub const EN: &[(&str, &str)] = &[
     ("card.status", "Status"),
     ("card.classifier", "Last classifier"),
     ("card.attempts", "Attempts"),
+    ("card.history", "Change history"),
+    (
+        "card.delete_confirm",
+        "Delete this record? Its snapshot stays in the audit log.",
+    ),
     ("none", "—"),
 ];
 
@@ -429,6 +434,11 @@ pub const PL: &[(&str, &str)] = &[
     ("card.status", "Status"),
     ("card.classifier", "Ostatni klasyfikator"),
     ("card.attempts", "Próby"),
+    ("card.history", "Historia zmian"),
+    (
+        "card.delete_confirm",
+        "Usunąć ten rekord? Jego kopia zostanie w dzienniku zdarzeń.",
+    ),
     ("none", "—"),
 ];
 

@@ -35,6 +35,7 @@ pub fn router() -> Router<App> {
         .route("/records/new", get(card::new_page).post(card::create))
         .route("/records/{id}", get(card::page).post(card::save))
         .route("/records/{id}/events", get(live::card_events))
+        .route("/records/{id}/delete", post(card::delete))
         .route("/static/{*file}", get(asset))
         .merge(admin::router())
 }
