@@ -244,9 +244,9 @@
   });
 
   // Buttons that ask before acting (delete).
-  document.querySelectorAll("[data-confirm]").forEach(function (b) {
+  document.querySelectorAll("button[data-ask]").forEach(function (b) {
     b.addEventListener("click", function (ev) {
-      if (!window.confirm(b.dataset.confirm)) ev.preventDefault();
+      if (!window.confirm(b.dataset.ask)) ev.preventDefault();
     });
   });
 })();
