@@ -249,4 +249,16 @@
       if (!window.confirm(b.dataset.ask)) ev.preventDefault();
     });
   });
+
+  // Header fields: two rows, and a control to show all when there are more.
+  document.querySelectorAll("[data-collapsible]").forEach(function (box) {
+    const list = box.querySelector("dl");
+    const btn = box.querySelector(".expand");
+    if (list.scrollHeight > list.clientHeight + 2) btn.hidden = false;
+    btn.addEventListener("click", function () {
+      const open = box.classList.toggle("open");
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+      btn.textContent = open ? btn.dataset.less : btn.dataset.more;
+    });
+  });
 })();

@@ -164,5 +164,22 @@ async fn the_interface_speaks_polish_and_a_masked_input_takes_only_what_its_mask
     b.click("button.primary").await;
     b.wait_text(".notice", "Zapisano.").await;
     b.screenshot("card-pl").await;
+    // Many visible fields: the header shows two rows and a control to show them all.
+    for i in 0..14 {
+        t.post(&t.admin_token, "/api/v1/fields", json!({"key": format!("extra{i}"), "label": format!("Dodatkowe pole numer {i}"), "type": "text"})).await;
+    }
+    b.refresh().await;
+    assert_eq!(
+        b.execute("return document.querySelector('.head-fields .expand').hidden")
+            .await,
+        json!(false)
+    );
+    b.click(".head-fields .expand").await;
+    assert_eq!(
+        b.execute("return document.querySelector('.head-fields').classList.contains('open')")
+            .await,
+        json!(true)
+    );
+    assert_eq!(b.text(".head-fields .expand").await, "Zwiń");
     b.quit().await;
 }

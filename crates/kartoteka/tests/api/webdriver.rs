@@ -129,6 +129,10 @@ impl Browser {
             .await;
     }
 
+    pub async fn refresh(&self) {
+        self.post("/refresh", json!({})).await;
+    }
+
     pub async fn url(&self) -> String {
         self.get("/url")
             .await

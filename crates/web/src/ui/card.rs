@@ -75,6 +75,8 @@ pub struct RelatedRow {
 }
 
 pub struct CardView {
+    /// Label and value of the fields the header shows (collapsed to two rows when many).
+    pub header: Vec<(String, String)>,
     pub may_delete: bool,
     pub may_audit: bool,
     pub cases: Vec<CaseRow>,
@@ -458,7 +460,12 @@ fn view(
             .map(|e| (e.address.clone(), e.default))
             .collect()
     }));
+    let header = match record {
+        Some(_) => header_fields(ctx, kind, state),
+        None => Vec::new(),
+    };
     CardView {
+        header,
         may_delete: ctx.s.actor.may_delete_records(),
         may_audit: ctx.s.actor.may_administer(),
         cases: Vec::new(),
@@ -508,6 +515,40 @@ fn view(
         modified,
         source,
     }
+}
+
+/// The header: the stored system data worth seeing at a glance, then every visible custom
+/// field (as SPEC's seed describes: visible fields show in the card's header).
+fn header_fields(ctx: &Ctx<'_>, kind: RecordKind, state: &State_) -> Vec<(String, String)> {
+    let lang = ctx.s.lang;
+    let mut out = Vec::new();
+    let system: &[&str] = match kind {
+        RecordKind::Person => &["city", "pesel", "language", "stage", "external_id"],
+        RecordKind::Organization => &["city", "nip", "regon", "language", "stage", "external_id"],
+    };
+    for f in system {
+        let v = text(state.get(*f));
+        if !v.is_empty() {
+            out.push((lang.t(&format!("f.{f}")).to_string(), v));
+        }
+    }
+    for d in ctx.defs.iter().filter(|d| d.visible) {
+        let v = text(state.get(&format!("custom.{}", d.key)));
+        let v = if d.field_type == FieldType::DateTime && !v.is_empty() {
+            v.replace('T', " ")
+        } else {
+            v
+        };
+        out.push((
+            d.label.clone(),
+            if v.is_empty() {
+                lang.t("none").to_string()
+            } else {
+                v
+            },
+        ));
+    }
+    out
 }
 
 fn split_default(items: Option<Vec<(String, bool)>>) -> (Option<String>, Vec<String>) {

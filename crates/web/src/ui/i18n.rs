@@ -267,6 +267,8 @@ pub const EN: &[(&str, &str)] = &[
         "card.delete_confirm",
         "Delete this record? Its snapshot stays in the audit log.",
     ),
+    ("card.show_all", "Show all"),
+    ("card.show_less", "Show less"),
     ("none", "—"),
 ];
 
@@ -439,6 +441,8 @@ pub const PL: &[(&str, &str)] = &[
         "card.delete_confirm",
         "Usunąć ten rekord? Jego kopia zostanie w dzienniku zdarzeń.",
     ),
+    ("card.show_all", "Pokaż wszystkie"),
+    ("card.show_less", "Zwiń"),
     ("none", "—"),
 ];
 
