@@ -572,14 +572,16 @@ async fn load_ctx(
         .await?
         .into_iter()
         .map(|d| {
-            (
-                d.name,
-                d.entries
-                    .into_iter()
-                    .filter(|e| e.active)
-                    .map(|e| (e.code, e.label))
-                    .collect(),
-            )
+            let entries = d
+                .entries
+                .into_iter()
+                .filter(|e| e.active)
+                .map(|e| {
+                    let label = s.lang.entry_label(&d.name, &e.code, &e.label);
+                    (e.code, label)
+                })
+                .collect();
+            (d.name, entries)
         })
         .collect();
     Ok((defs, dicts))

@@ -56,6 +56,21 @@ impl Lang {
         }
     }
 
+    /// A dictionary entry's label in this language: entries still carrying the label they
+    /// were seeded with read in the user's language; labels an administrator wrote stay.
+    pub fn entry_label(self, dictionary: &str, code: &str, label: &str) -> String {
+        let seeded = kartoteka_store::dictionaries::DICTIONARIES
+            .iter()
+            .find(|(d, _)| *d == dictionary)
+            .and_then(|(_, entries)| entries.iter().find(|(c, _)| *c == code))
+            .map(|(_, l)| *l);
+        let key = format!("dict.{dictionary}.{code}");
+        match self.t(&key) {
+            t if seeded == Some(label) && t != "?" => t.to_string(),
+            _ => label.to_string(),
+        }
+    }
+
     /// A count with its noun in the right form (Polish has three).
     pub fn count(self, n: i64, one: &str, few: &str, many: &str) -> String {
         let key = match self {
@@ -269,6 +284,22 @@ pub const EN: &[(&str, &str)] = &[
     ),
     ("card.show_all", "Show all"),
     ("card.show_less", "Show less"),
+    ("dict.languages.pl", "Polish"),
+    ("dict.languages.en", "English"),
+    ("dict.languages.de", "German"),
+    ("dict.languages.cs", "Czech"),
+    ("dict.languages.ro", "Romanian"),
+    ("dict.stages.lead", "Lead"),
+    ("dict.stages.prospect", "Prospect"),
+    ("dict.stages.customer", "Customer"),
+    ("dict.stages.former", "Former customer"),
+    ("dict.acquisition_sources.website", "Website"),
+    ("dict.acquisition_sources.phone", "Phone"),
+    ("dict.acquisition_sources.referral", "Referral"),
+    ("dict.acquisition_sources.campaign", "Campaign"),
+    ("dict.ticket_statuses.new", "New"),
+    ("dict.ticket_statuses.open", "Open"),
+    ("dict.ticket_statuses.closed", "Closed"),
     ("none", "—"),
 ];
 
@@ -443,6 +474,22 @@ pub const PL: &[(&str, &str)] = &[
     ),
     ("card.show_all", "Pokaż wszystkie"),
     ("card.show_less", "Zwiń"),
+    ("dict.languages.pl", "polski"),
+    ("dict.languages.en", "angielski"),
+    ("dict.languages.de", "niemiecki"),
+    ("dict.languages.cs", "czeski"),
+    ("dict.languages.ro", "rumuński"),
+    ("dict.stages.lead", "Lead"),
+    ("dict.stages.prospect", "Potencjalny klient"),
+    ("dict.stages.customer", "Klient"),
+    ("dict.stages.former", "Były klient"),
+    ("dict.acquisition_sources.website", "Strona WWW"),
+    ("dict.acquisition_sources.phone", "Telefon"),
+    ("dict.acquisition_sources.referral", "Polecenie"),
+    ("dict.acquisition_sources.campaign", "Kampania"),
+    ("dict.ticket_statuses.new", "Nowe"),
+    ("dict.ticket_statuses.open", "Otwarte"),
+    ("dict.ticket_statuses.closed", "Zamknięte"),
     ("none", "—"),
 ];
 
@@ -467,6 +514,20 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), n, "no key twice");
+    }
+
+    #[test]
+    fn seeded_dictionary_entries_read_in_polish_but_written_labels_stay() {
+        assert_eq!(
+            Lang::Pl.entry_label("languages", "de", "German"),
+            "niemiecki"
+        );
+        assert_eq!(
+            Lang::Pl.entry_label("languages", "de", "Niemiecki (DE)"),
+            "Niemiecki (DE)"
+        );
+        assert_eq!(Lang::En.entry_label("stages", "lead", "Lead"), "Lead");
+        assert_eq!(Lang::Pl.entry_label("positions", "cto", "CTO"), "CTO");
     }
 
     #[test]
