@@ -7,6 +7,7 @@ pub mod dictionaries;
 pub mod error;
 pub mod events;
 pub mod fields;
+pub mod groups;
 pub mod presence;
 pub mod records;
 pub mod settings;

@@ -187,7 +187,7 @@ impl App {
         Ok(RecordView::new(&card, actor))
     }
 
-    async fn load_card(&self, actor: &Actor, public_id: &str) -> AppResult<Card> {
+    pub(crate) async fn load_card(&self, actor: &Actor, public_id: &str) -> AppResult<Card> {
         let pid = parse_id(public_id)?;
         let card = self
             .db

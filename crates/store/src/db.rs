@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "user_settings",
         sql: include_str!("../migrations/0004_user_settings.sql"),
     },
+    Migration {
+        version: 5,
+        name: "campaigns_segments",
+        sql: include_str!("../migrations/0005_campaigns_segments.sql"),
+    },
 ];
 
 impl Db {

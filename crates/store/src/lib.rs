@@ -7,6 +7,7 @@ pub mod db;
 pub mod dictionaries;
 pub mod fast;
 pub mod fields;
+pub mod groups;
 pub mod list;
 pub mod params;
 pub mod presence;

@@ -28,7 +28,9 @@ async fn every_api_endpoint_but_the_openapi_document_and_log_in_answers_401_with
                 .replace("{key}", "k")
                 .replace("{username}", "admin")
                 .replace("{name}", "stages")
-                .replace("{code}", "lead");
+                .replace("{code}", "lead")
+                .replace("{campaign}", "1")
+                .replace("{segment}", "1");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let r = t
                 .client

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod demo;
 mod fields;
+mod groups;
 mod helpers;
 mod identify;
 mod records;

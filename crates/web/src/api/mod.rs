@@ -3,6 +3,7 @@
 mod body;
 mod dictionaries;
 mod fields;
+mod groups;
 mod records;
 mod session;
 mod users;
@@ -23,6 +24,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "records", description = "Person and organization records"),
         (name = "identify", description = "Who is calling"),
         (name = "fields", description = "Custom field definitions"),
+        (name = "campaigns", description = "Campaigns and their cases"),
+        (name = "segments", description = "Segments"),
         (name = "dictionaries", description = "Dictionaries"),
         (name = "users", description = "Users, roles and API tokens"),
         (name = "audit", description = "The audit log"),
@@ -53,6 +56,7 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(records::router())
         .merge(fields::router())
+        .merge(groups::router())
         .merge(dictionaries::router())
         .merge(users::router())
         .merge(session::router())
