@@ -68,7 +68,8 @@
 
   if (form) {
     let dirty = false;
-    const saved = document.querySelector(".notice");
+    // A save clears the draft; changing campaigns or segments does not.
+    const saved = document.querySelector(".notice") && !/saved=groups/.test(window.location.search);
     const errors = document.querySelector(".alert, .conflict");
     const initial = byGroup(formState());
     // The draft keeps only what the user changed, so restoring it after a refresh never

@@ -654,3 +654,112 @@ async fn the_card_menu_deletes_a_record_for_those_who_may() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_card_adds_a_record_to_campaigns_and_segments_and_removes_it() {
+    let t = spawn_app().await;
+    let c: Value = t
+        .post(
+            &t.admin_token,
+            "/api/v1/campaigns",
+            json!({"name": "Jesień"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s: Value = t
+        .post(
+            &t.admin_token,
+            "/api/v1/segments",
+            json!({"name": "Stali klienci"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    t.post(
+        &t.admin_token,
+        "/api/v1/campaigns",
+        json!({"name": "Stara", "active": false}),
+    )
+    .await;
+    let rec = t.create(person()).await;
+    let id = rec["id"].as_str().unwrap();
+    let (b, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let card = b
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains(">Jesień</option>") && !card.contains(">Stara</option>"),
+        "only active campaigns are offered"
+    );
+    let (cid, sid) = (c["id"].to_string(), s["id"].to_string());
+    for form in [
+        vec![
+            ("csrf", csrf.as_str()),
+            ("op", "add_campaign"),
+            ("campaign", cid.as_str()),
+        ],
+        vec![
+            ("csrf", csrf.as_str()),
+            ("op", "add_segment"),
+            ("segment", sid.as_str()),
+        ],
+    ] {
+        let r = b
+            .post(t.url(&format!("/records/{id}/memberships")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let card = b
+        .get(t.url(&format!("/records/{id}?saved=groups")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card.contains(&format!("value=\"remove_campaign:{cid}\""))
+            && card.contains(&format!("value=\"remove_segment:{sid}\""))
+    );
+    assert!(card.contains("Related cases <span class=\"badge\">1</span>"));
+    let remove = format!("remove_campaign:{cid}");
+    let r = b
+        .post(t.url(&format!("/records/{id}/memberships")))
+        .form(&[("csrf", csrf.as_str()), ("op", remove.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let in_campaigns: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{id}/campaigns"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(in_campaigns, json!([]));
+    // Without the record-base grant there is nothing to change.
+    t.user_token("m0", "manager", &[]).await;
+    t.user_token("a1", "agent", &[]).await;
+    t.give_agent_the_record("a1", id).await;
+    let (a, _) = browser(&t, "a1", "a-long-password").await;
+    let card = a
+        .get(t.url(&format!("/records/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!card.contains("groups-form"));
+}

@@ -11,6 +11,7 @@ use kartoteka_app::{App, AppError};
 use kartoteka_domain::field::{FieldDefinition, FieldType};
 use kartoteka_domain::phone::PhoneType;
 use kartoteka_domain::record::{FieldError, RecordKind, Source, TEXT_FIELDS};
+use kartoteka_store::groups::GroupKind;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -75,6 +76,13 @@ pub struct RelatedRow {
 }
 
 pub struct CardView {
+    /// The record's campaigns and segments (ID, name), and the active ones it could join.
+    pub campaigns: Vec<(i64, String)>,
+    pub segments: Vec<(i64, String)>,
+    pub campaign_options: Vec<(i64, String)>,
+    pub segment_options: Vec<(i64, String)>,
+    /// May add the record to campaigns and segments or remove it.
+    pub may_group: bool,
     /// Label and value of the fields the header shows (collapsed to two rows when many).
     pub header: Vec<(String, String)>,
     pub may_delete: bool,
@@ -465,6 +473,11 @@ fn view(
         None => Vec::new(),
     };
     CardView {
+        campaigns: Vec::new(),
+        segments: Vec::new(),
+        campaign_options: Vec::new(),
+        segment_options: Vec::new(),
+        may_group: ctx.s.actor.may_use_record_base(),
         header,
         may_delete: ctx.s.actor.may_delete_records(),
         may_audit: ctx.s.actor.may_administer(),
@@ -639,8 +652,36 @@ pub async fn page(
             })
             .collect();
     }
+    for (kind, mine, options) in [
+        (
+            GroupKind::Campaign,
+            &mut card.campaigns,
+            &mut card.campaign_options,
+        ),
+        (
+            GroupKind::Segment,
+            &mut card.segments,
+            &mut card.segment_options,
+        ),
+    ] {
+        *mine = app
+            .record_groups(&s.actor, kind, &id)
+            .await
+            .unwrap_or_default();
+        if card.may_group {
+            *options = app
+                .list_groups(&s.actor, kind)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|g| g.active && !mine.iter().any(|(m, _)| *m == g.id))
+                .map(|g| (g.id, g.name))
+                .collect();
+        }
+    }
     card.notice = match q.saved.as_deref() {
         Some("merged") => Some(s.lang.t("card.merged")),
+        Some("groups") => Some(s.lang.t("card.groups_saved")),
         Some(_) => Some(s.lang.t("card.saved")),
         None => None,
     };
@@ -853,6 +894,45 @@ pub async fn delete(
     }
     match app.delete_record(&s.actor, &id).await {
         Ok(()) => Redirect::to("/records").into_response(),
+        Err(e) => error_page(&s, &e),
+    }
+}
+
+/// Adds the record to a campaign or segment, or removes it, from the card.
+pub async fn memberships(
+    State(app): State<App>,
+    s: UiSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = s.csrf_rejection(&headers, form_value(&pairs, "csrf")) {
+        return r;
+    }
+    let op = form_value(&pairs, "op").unwrap_or_default();
+    let (action, target) = op.split_once(':').unwrap_or((op, ""));
+    let (kind, member) = match action {
+        "add_campaign" => (GroupKind::Campaign, true),
+        "remove_campaign" => (GroupKind::Campaign, false),
+        "add_segment" => (GroupKind::Segment, true),
+        "remove_segment" => (GroupKind::Segment, false),
+        _ => return (StatusCode::BAD_REQUEST, "unknown action").into_response(),
+    };
+    let field = if kind == GroupKind::Campaign {
+        "campaign"
+    } else {
+        "segment"
+    };
+    let group = if target.is_empty() {
+        form_value(&pairs, field).unwrap_or_default()
+    } else {
+        target
+    };
+    let Ok(group) = group.parse::<i64>() else {
+        return Redirect::to(&format!("/records/{id}")).into_response();
+    };
+    match app.set_membership(&s.actor, kind, &id, group, member).await {
+        Ok(_) => Redirect::to(&format!("/records/{id}?saved=groups")).into_response(),
         Err(e) => error_page(&s, &e),
     }
 }

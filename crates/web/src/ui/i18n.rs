@@ -300,6 +300,10 @@ pub const EN: &[(&str, &str)] = &[
     ("dict.ticket_statuses.new", "New"),
     ("dict.ticket_statuses.open", "Open"),
     ("dict.ticket_statuses.closed", "Closed"),
+    ("card.campaigns", "Campaigns"),
+    ("card.segments", "Segments"),
+    ("card.add", "Add"),
+    ("card.groups_saved", "Memberships updated."),
     ("none", "—"),
 ];
 
@@ -490,6 +494,10 @@ pub const PL: &[(&str, &str)] = &[
     ("dict.ticket_statuses.new", "Nowe"),
     ("dict.ticket_statuses.open", "Otwarte"),
     ("dict.ticket_statuses.closed", "Zamknięte"),
+    ("card.campaigns", "Kampanie"),
+    ("card.segments", "Segmenty"),
+    ("card.add", "Dodaj"),
+    ("card.groups_saved", "Zaktualizowano przypisania."),
     ("none", "—"),
 ];
 

@@ -36,6 +36,7 @@ pub fn router() -> Router<App> {
         .route("/records/{id}", get(card::page).post(card::save))
         .route("/records/{id}/events", get(live::card_events))
         .route("/records/{id}/delete", post(card::delete))
+        .route("/records/{id}/memberships", post(card::memberships))
         .route("/static/{*file}", get(asset))
         .merge(admin::router())
 }
