@@ -25,6 +25,13 @@ pub enum Event {
     Presence {
         id: String,
     },
+    /// A job moved on.
+    JobProgress {
+        id: i64,
+        state: String,
+        done: i64,
+        total: i64,
+    },
 }
 
 pub trait EventBus: Send + Sync {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod fields;
 pub mod groups;
+pub mod jobs;
 pub mod presence;
 pub mod records;
 pub mod settings;

@@ -48,12 +48,14 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
+        let worker = self.app.spawn_worker();
         let router = kartoteka_web::router(self.app);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
+        worker.abort();
         Ok(())
     }
 }

@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "campaigns_segments",
         sql: include_str!("../migrations/0005_campaigns_segments.sql"),
     },
+    Migration {
+        version: 6,
+        name: "jobs",
+        sql: include_str!("../migrations/0006_jobs.sql"),
+    },
 ];
 
 impl Db {

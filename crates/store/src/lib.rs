@@ -8,6 +8,7 @@ pub mod dictionaries;
 pub mod fast;
 pub mod fields;
 pub mod groups;
+pub mod jobs;
 pub mod list;
 pub mod params;
 pub mod presence;

@@ -10,6 +10,7 @@ mod fields;
 mod groups;
 mod helpers;
 mod identify;
+mod jobs;
 mod records;
 mod session;
 mod ui;

@@ -4,6 +4,7 @@ mod body;
 mod dictionaries;
 mod fields;
 mod groups;
+mod jobs;
 mod records;
 mod session;
 mod users;
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "fields", description = "Custom field definitions"),
         (name = "campaigns", description = "Campaigns and their cases"),
         (name = "segments", description = "Segments"),
+        (name = "jobs", description = "Background jobs and bulk actions"),
         (name = "dictionaries", description = "Dictionaries"),
         (name = "users", description = "Users, roles and API tokens"),
         (name = "audit", description = "The audit log"),
@@ -57,6 +59,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(records::router())
         .merge(fields::router())
         .merge(groups::router())
+        .merge(jobs::router())
         .merge(dictionaries::router())
         .merge(users::router())
         .merge(session::router())

@@ -1,0 +1,332 @@
+//! The shared job system (SPEC "Jobs"): bulk work runs as durable jobs that a worker in the
+//! server claims, with progress pushed live; an interrupted job resumes from its cursor,
+//! which moves in the same transaction as the job's writes, so no row is done twice.
+
+use std::time::Duration;
+
+use kartoteka_domain::ids::PublicId;
+use kartoteka_domain::time::{now_ms, to_rfc3339};
+use kartoteka_store::groups::{self, GroupKind};
+use kartoteka_store::jobs::{self, Job};
+use kartoteka_store::{StoreError, records as store, users};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::events::Event;
+use crate::{Actor, App, AppError, AppResult};
+
+/// Records done per transaction.
+const CHUNK: usize = 500;
+/// A running job whose worker has not beaten for this long is taken over.
+const STALE_MS: i64 = 30_000;
+/// Failures listed one by one in a job's result (the count covers all).
+const MAX_LISTED_FAILURES: usize = 1000;
+/// The most records one job takes.
+pub const MAX_RECORDS: usize = 2_000_000;
+
+/// What a job does.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobSpec {
+    /// Add records to a campaign or segment, or remove them.
+    Membership {
+        group: i64,
+        campaign: bool,
+        add: bool,
+        records: Vec<String>,
+    },
+}
+
+impl JobSpec {
+    fn kind(&self) -> &'static str {
+        match self {
+            JobSpec::Membership { .. } => "membership",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    /// queued, running, done, failed or cancelled.
+    pub state: String,
+    pub done: i64,
+    pub total: i64,
+    /// Counts, and the records that could not be changed with the reason.
+    #[schema(value_type = Object)]
+    pub result: Value,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+impl From<&Job> for JobView {
+    fn from(j: &Job) -> Self {
+        JobView {
+            id: j.id,
+            kind: j.kind.clone(),
+            state: j.state.clone(),
+            done: j.done,
+            total: j.total,
+            result: serde_json::from_str(&j.result).unwrap_or(Value::Null),
+            error: j.error.clone(),
+            created_at: to_rfc3339(j.created_at),
+            started_at: j.started_at.map(to_rfc3339),
+            finished_at: j.finished_at.map(to_rfc3339),
+        }
+    }
+}
+
+impl App {
+    /// Queues adding (or removing) records to a campaign or segment.
+    pub async fn submit_membership(
+        &self,
+        actor: &Actor,
+        kind: GroupKind,
+        group: i64,
+        add: bool,
+        records: Vec<String>,
+    ) -> AppResult<JobView> {
+        if !actor.may_use_record_base() {
+            return Err(AppError::Forbidden(
+                "bulk actions need access to the record base".into(),
+            ));
+        }
+        if records.is_empty() || records.len() > MAX_RECORDS {
+            return Err(AppError::invalid(
+                "ids",
+                "out_of_range",
+                format!("give 1 to {MAX_RECORDS} record IDs"),
+            ));
+        }
+        let g = groups::get(&self.db.pool, kind, group)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    AppError::invalid("group", "not_found", format!("no such group {group}"))
+                }
+                e => e.into(),
+            })?;
+        if add && !g.active {
+            return Err(AppError::invalid(
+                "group",
+                "inactive",
+                format!("{} is not active", g.name),
+            ));
+        }
+        let spec = JobSpec::Membership {
+            group,
+            campaign: kind == GroupKind::Campaign,
+            add,
+            records,
+        };
+        self.submit(actor, &spec).await
+    }
+
+    async fn submit(&self, actor: &Actor, spec: &JobSpec) -> AppResult<JobView> {
+        let total = match spec {
+            JobSpec::Membership { records, .. } => records.len() as i64,
+        };
+        let params =
+            serde_json::to_string(spec).map_err(|e| AppError::Unexpected(e.to_string()))?;
+        let by = (actor.user_id > 0).then_some(actor.user_id);
+        let id = jobs::insert(&self.db.pool, spec.kind(), &params, total, by, now_ms()).await?;
+        self.job(actor, id).await
+    }
+
+    pub async fn job(&self, actor: &Actor, id: i64) -> AppResult<JobView> {
+        let j = jobs::get(&self.db.pool, id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("job {id}")))?;
+        if !actor.may_administer() && j.created_by != Some(actor.user_id) && actor.user_id > 0 {
+            return Err(AppError::NotFound(format!("job {id}")));
+        }
+        Ok(JobView::from(&j))
+    }
+
+    /// The actor's jobs (administrators: everyone's), newest first.
+    pub async fn jobs(&self, actor: &Actor) -> AppResult<Vec<JobView>> {
+        let mine = (!actor.may_administer()).then_some(actor.user_id);
+        Ok(jobs::list(&self.db.pool, mine, 100)
+            .await?
+            .iter()
+            .map(JobView::from)
+            .collect())
+    }
+
+    pub async fn cancel_job(&self, actor: &Actor, id: i64) -> AppResult<JobView> {
+        self.job(actor, id).await?;
+        jobs::request_cancel(&self.db.pool, id).await?;
+        self.job(actor, id).await
+    }
+
+    /// Runs jobs until `stop` says so; one worker a server (several nodes may each run one).
+    pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match app.run_next_job().await {
+                    Ok(true) => continue,
+                    Ok(false) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) => {
+                        tracing::error!(error = %e, "job worker");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Claims one job and runs it to its end; false when none was waiting.
+    pub async fn run_next_job(&self) -> AppResult<bool> {
+        let now = now_ms();
+        let Some(job) = jobs::claim(&self.db, now, now - STALE_MS).await? else {
+            return Ok(false);
+        };
+        let outcome = self.run(&job).await;
+        match outcome {
+            Ok(state) => jobs::finish(&self.db.pool, job.id, state, None, now_ms()).await?,
+            Err(e) => {
+                tracing::error!(job = job.id, error = %e, "job failed");
+                jobs::finish(
+                    &self.db.pool,
+                    job.id,
+                    "failed",
+                    Some(&e.to_string()),
+                    now_ms(),
+                )
+                .await?
+            }
+        }
+        self.publish_progress(job.id).await;
+        Ok(true)
+    }
+
+    async fn publish_progress(&self, id: i64) {
+        if let Ok(j) = jobs::get(&self.db.pool, id).await {
+            self.events.publish(Event::JobProgress {
+                id,
+                state: j.state,
+                done: j.done,
+                total: j.total,
+            });
+        }
+    }
+
+    /// The creator of a job, as it acts when the job runs.
+    async fn job_actor(&self, job: &Job) -> AppResult<Actor> {
+        let Some(user) = job.created_by else {
+            return Ok(crate::auth::system_actor());
+        };
+        let all = users::list(&self.db.pool).await?;
+        let u = all
+            .iter()
+            .find(|u| u.id == user && u.active)
+            .ok_or_else(|| AppError::Forbidden("the job's user is gone".into()))?;
+        Ok(crate::auth::actor_of(u))
+    }
+
+    async fn run(&self, job: &Job) -> AppResult<&'static str> {
+        let spec: JobSpec = serde_json::from_str(&job.params)
+            .map_err(|e| AppError::Unexpected(format!("job parameters: {e}")))?;
+        let actor = self.job_actor(job).await?;
+        let JobSpec::Membership {
+            group,
+            campaign,
+            add,
+            records,
+        } = &spec;
+        if !actor.may_use_record_base() {
+            return Err(AppError::Forbidden(
+                "the job's user no longer has access to the record base".into(),
+            ));
+        }
+        let kind = if *campaign {
+            GroupKind::Campaign
+        } else {
+            GroupKind::Segment
+        };
+        let mut result: Value = serde_json::from_str(&job.result).unwrap_or(json!({}));
+        let mut cursor = job.cursor as usize;
+        let mut done = job.done;
+        while cursor < records.len() {
+            if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
+                return Ok("cancelled");
+            }
+            let end = (cursor + CHUNK).min(records.len());
+            let mut tx = self.db.begin_write().await?;
+            let mut changed_ids = Vec::new();
+            for pid in &records[cursor..end] {
+                let outcome = match PublicId::parse(pid) {
+                    Err(_) => Err("not a record ID"),
+                    Ok(p) => match store::find(&mut tx, p.as_str()).await? {
+                        None => Err("no such record"),
+                        Some((rid, _)) => {
+                            let changed = if *add {
+                                groups::add_member(&mut tx, kind, *group, rid, now_ms()).await?
+                            } else {
+                                groups::remove_member(&mut tx, kind, *group, rid).await?
+                            };
+                            if changed {
+                                changed_ids.push(p.to_string());
+                            }
+                            Ok(changed)
+                        }
+                    },
+                };
+                let counter = match outcome {
+                    Ok(true) => "changed",
+                    Ok(false) => "unchanged",
+                    Err(reason) => {
+                        let failed = result["failed"].as_array().map(Vec::len).unwrap_or(0);
+                        if failed < MAX_LISTED_FAILURES {
+                            let mut list = result["failed"].as_array().cloned().unwrap_or_default();
+                            list.push(json!({"id": pid, "reason": reason}));
+                            result["failed"] = Value::Array(list);
+                        }
+                        "failed_count"
+                    }
+                };
+                result[counter] = json!(result[counter].as_i64().unwrap_or(0) + 1);
+                done += 1;
+            }
+            jobs::note_items(&mut tx, job.id, &changed_ids).await?;
+            jobs::advance(
+                &mut tx,
+                job.id,
+                end as i64,
+                done,
+                &result.to_string(),
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            cursor = end;
+            self.publish_progress(job.id).await;
+        }
+        // One audit entry for the whole bulk action, naming the job and what it changed.
+        let changed = jobs::items(&self.db.pool, job.id).await?;
+        let mut tx = self.db.begin_write().await?;
+        let action = format!(
+            "bulk_{}_{}",
+            if *add { "add_to" } else { "remove_from" },
+            if *campaign { "campaign" } else { "segment" }
+        );
+        crate::audit::record(
+            &mut tx,
+            &actor,
+            &action,
+            "job",
+            Some(&job.id.to_string()),
+            json!({
+                "group": group, "result": result, "records": changed,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok("done")
+    }
+}

@@ -1,0 +1,214 @@
+//! Durable jobs: rows claimed by a worker, resumable from their cursor.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use crate::{Backend, Db, Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    /// queued, running, done, failed, cancelled.
+    pub state: String,
+    pub params: String,
+    /// How far the job got: the index of the next item to do.
+    pub cursor: i64,
+    pub done: i64,
+    pub total: i64,
+    pub result: String,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+const COLS: &str = "id, kind, state, params, cursor, done, total, result, error, cancel_requested, created_by, \
+                    created_at, started_at, finished_at";
+
+fn from_row(r: &AnyRow) -> Result<Job> {
+    Ok(Job {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        state: r.try_get("state")?,
+        params: r.try_get("params")?,
+        cursor: r.try_get("cursor")?,
+        done: r.try_get("done")?,
+        total: r.try_get("total")?,
+        result: r.try_get("result")?,
+        error: r.try_get("error")?,
+        cancel_requested: r.try_get::<i64, _>("cancel_requested")? != 0,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+    })
+}
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    kind: &str,
+    params: &str,
+    total: i64,
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO jobs (kind, state, params, total, created_by, created_at) VALUES ($1, 'queued', $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(kind)
+    .bind(params)
+    .bind(total)
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(exec)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+pub async fn get<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<Job> {
+    let sql = format!("SELECT {COLS} FROM jobs WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    created_by: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    let rows = match created_by {
+        Some(u) => {
+            let sql =
+                format!("SELECT {COLS} FROM jobs WHERE created_by = $1 ORDER BY id DESC LIMIT $2");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(u)
+                .bind(limit)
+                .fetch_all(exec)
+                .await?
+        }
+        None => {
+            let sql = format!("SELECT {COLS} FROM jobs ORDER BY id DESC LIMIT $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(limit)
+                .fetch_all(exec)
+                .await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+/// Claims the oldest queued job, or a running one whose worker stopped beating (a restart or
+/// a kill), and marks it running.
+pub async fn claim(db: &Db, now: i64, stale_before: i64) -> Result<Option<Job>> {
+    let mut tx = db.begin_write().await?;
+    let lock = if db.backend == Backend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < $1) ORDER BY id LIMIT 1{lock}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(stale_before)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let id: i64 = row.try_get(0)?;
+    sqlx::query("UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, $1), heartbeat_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let job = get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Some(job))
+}
+
+/// Moves the job's cursor with the writes of the chunk it just did (same transaction).
+pub async fn advance(
+    conn: &mut AnyConnection,
+    id: i64,
+    cursor: i64,
+    done: i64,
+    result: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET cursor = $1, done = $2, result = $3, heartbeat_at = $4 WHERE id = $5",
+    )
+    .bind(cursor)
+    .bind(done)
+    .bind(result)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn finish<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    state: &str,
+    error: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET state = $1, error = $2, finished_at = $3, heartbeat_at = $3 WHERE id = $4",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+pub async fn request_cancel<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND state IN ('queued', 'running')",
+    )
+    .bind(id)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Notes records a job changed (inside the chunk's transaction).
+pub async fn note_items(conn: &mut AnyConnection, id: i64, records: &[String]) -> Result<()> {
+    let rows: Vec<Vec<crate::params::Param>> = records
+        .iter()
+        .map(|r| vec![id.into(), r.clone().into()])
+        .collect();
+    for mut s in
+        crate::params::multi_insert("job_items", &["job_id", "record_public_id"], &rows, 10_000)
+    {
+        s.push(" ON CONFLICT (job_id, record_public_id) DO NOTHING");
+        s.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn items<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT record_public_id FROM job_items WHERE job_id = $1 ORDER BY record_public_id",
+    )
+    .bind(id)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -1,0 +1,89 @@
+//! /api/v1/jobs and the bulk actions that run as jobs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use kartoteka_app::jobs::JobView;
+use kartoteka_app::{App, AppError};
+use kartoteka_store::groups::GroupKind;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JsonBody;
+use crate::auth::Caller;
+use crate::problem::ApiResult;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(bulk_membership))
+        .routes(routes!(list_jobs))
+        .routes(routes!(get_job))
+        .routes(routes!(cancel_job))
+}
+
+/// Records to add to a campaign or segment, or to remove from it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipInput {
+    /// `campaign` or `segment`.
+    group_kind: String,
+    /// The campaign's or segment's ID.
+    group: i64,
+    /// `add` or `remove`.
+    action: String,
+    /// Public IDs of the records.
+    ids: Vec<String>,
+}
+
+/// Add records to a campaign or segment, or remove them, as a background job. Records that
+/// cannot be changed are listed in the job's result with the reason; the rest change.
+#[utoipa::path(post, path = "/api/v1/records/bulk/membership", tag = "jobs", request_body = MembershipInput,
+    responses((status = 202, body = JobView), (status = 403), (status = 422)))]
+async fn bulk_membership(
+    State(app): State<App>,
+    c: Caller,
+    JsonBody(i): JsonBody<MembershipInput>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let kind = match i.group_kind.as_str() {
+        "campaign" => GroupKind::Campaign,
+        "segment" => GroupKind::Segment,
+        _ => return Err(AppError::invalid("group_kind", "invalid", "campaign or segment").into()),
+    };
+    let add = match i.action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(AppError::invalid("action", "invalid", "add or remove").into()),
+    };
+    let job = app
+        .submit_membership(&c.actor, kind, i.group, add, i.ids)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// My jobs (administrators: everyone's), newest first.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", responses((status = 200, body = Vec<JobView>)))]
+async fn list_jobs(State(app): State<App>, c: Caller) -> ApiResult<Json<Vec<JobView>>> {
+    Ok(Json(app.jobs(&c.actor).await?))
+}
+
+/// One job: state, progress and result.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path)), responses((status = 200, body = JobView), (status = 404)))]
+async fn get_job(
+    State(app): State<App>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(app.job(&c.actor, id).await?))
+}
+
+/// Ask a job to stop after its current chunk (what it did stays done).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = i64, Path)), responses((status = 200, body = JobView)))]
+async fn cancel_job(
+    State(app): State<App>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(app.cancel_job(&c.actor, id).await?))
+}
