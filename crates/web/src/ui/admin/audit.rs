@@ -20,10 +20,12 @@ use crate::ui::{PageCtx, UiSession, encode};
 const PAGE: i64 = 50;
 
 const ACTIONS: [&str; 5] = ["create", "update", "delete", "revoke", "log_in"];
-const ENTITIES: [&str; 5] = [
+const ENTITIES: [&str; 7] = [
     "record",
     "custom_field",
     "dictionary_entry",
+    "campaign",
+    "segment",
     "user",
     "api_token",
 ];

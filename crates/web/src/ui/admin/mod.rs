@@ -1,12 +1,15 @@
-//! Administration screens: custom fields, dictionaries, users, API tokens, the audit log.
+//! Administration screens: custom fields, dictionaries, campaigns, segments, users, API
+//! tokens, the audit log.
 //!
-//! Managers and administrators configure fields and dictionaries; users, tokens and the
+//! Managers and administrators configure fields, dictionaries, campaigns and segments;
+//! users, tokens and the
 //! audit log are for administrators. The app layer checks roles on every write; these
 //! screens check them as well before showing anything, and answer agents with a 403 page.
 
 mod audit;
 mod dictionaries;
 mod fields;
+mod groups;
 mod tokens;
 mod users;
 
@@ -45,6 +48,18 @@ pub fn router() -> Router<App> {
             "/admin/dictionaries/{name}/entries/{code}/delete",
             post(dictionaries::delete),
         )
+        .route("/admin/campaigns", get(groups::list).post(groups::create))
+        .route(
+            "/admin/campaigns/{id}/edit",
+            get(groups::edit_page).post(groups::update),
+        )
+        .route("/admin/campaigns/{id}/delete", post(groups::delete))
+        .route("/admin/segments", get(groups::list).post(groups::create))
+        .route(
+            "/admin/segments/{id}/edit",
+            get(groups::edit_page).post(groups::update),
+        )
+        .route("/admin/segments/{id}/delete", post(groups::delete))
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/new", get(users::new_page))
         .route(
@@ -75,7 +90,7 @@ impl AdminNav {
 /// Who may open which screen.
 #[derive(Clone, Copy)]
 enum Need {
-    /// Custom fields and dictionaries: administrators and managers.
+    /// Custom fields, dictionaries, campaigns and segments: administrators and managers.
     Configure,
     /// Users, API tokens, the audit log: administrators.
     Administer,
@@ -317,6 +332,16 @@ async fn index(State(_app): State<App>, s: UiSession) -> Response {
             href: "/admin/dictionaries",
             title: t("admin.dict.title"),
             text: t("admin.dict.about"),
+        },
+        Section {
+            href: "/admin/campaigns",
+            title: t("admin.campaigns.title"),
+            text: t("admin.campaigns.about"),
+        },
+        Section {
+            href: "/admin/segments",
+            title: t("admin.segments.title"),
+            text: t("admin.segments.about"),
         },
     ];
     if s.actor.may_administer() {
