@@ -3,6 +3,7 @@ use kartoteka::startup::Application;
 use kartoteka_app::App;
 use kartoteka_app::auth::system_actor;
 use kartoteka_app::users::NewUser;
+use reqwest::redirect::Policy;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -195,4 +196,58 @@ pub fn field_errors(p: &Value) -> Vec<(String, String)> {
 pub fn person() -> Value {
     json!({"kind": "person", "first_name": "Anna", "last_name": "Kowalska",
            "phones": ["600 700 800"], "emails": ["anna@example.pl"]})
+}
+
+/// A browser-like client logged in as `username`, with the page's CSRF token.
+pub async fn browser(t: &TestApp, username: &str, password: &str) -> (Client, String) {
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .post(t.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("next", "/records"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in redirects");
+    assert_eq!(r.headers()["location"], "/records");
+    let page = c
+        .get(t.url("/records"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    (c, csrf)
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let raw = html
+        .split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    raw.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }

@@ -5,60 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// A browser-like client logged in as `username`, with the page's CSRF token.
-async fn browser(t: &TestApp, username: &str, password: &str) -> (Client, String) {
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let r = c
-        .post(t.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("next", "/records"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in redirects");
-    assert_eq!(r.headers()["location"], "/records");
-    let page = c
-        .get(t.url("/records"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (c, csrf)
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let raw = html
-        .split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    raw.replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-}
-
 #[tokio::test]
 async fn pages_ask_for_a_log_in_and_a_wrong_password_says_so() {
     let t = spawn_app().await;

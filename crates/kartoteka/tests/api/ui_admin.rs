@@ -1,48 +1,9 @@
 //! Render and save tests of the administration screens over HTTP: custom fields,
 //! dictionaries, users, API tokens and the audit log, with who may open which.
-use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-/// A browser-like client logged in as `username`, with the page's CSRF token.
-async fn browser(t: &TestApp, username: &str, password: &str) -> (Client, String) {
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    let r = c
-        .post(t.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", password),
-            ("next", "/records"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "log-in redirects");
-    assert_eq!(r.headers()["location"], "/records");
-    let page = c
-        .get(t.url("/records"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (c, csrf)
-}
 
 async fn page(c: &Client, t: &TestApp, path: &str) -> (StatusCode, String) {
     let r = c.get(t.url(path)).send().await.unwrap();
