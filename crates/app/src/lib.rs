@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod browse;
 pub mod dictionaries;
 pub mod error;
 pub mod events;

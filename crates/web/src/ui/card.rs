@@ -2,21 +2,19 @@
 //! the field-by-field choice when someone else saved the same fields meanwhile.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use kartoteka_app::views::RecordView;
 use kartoteka_app::{App, AppError};
 use kartoteka_domain::field::{FieldDefinition, FieldType};
 use kartoteka_domain::phone::PhoneType;
-use kartoteka_domain::record::{FieldError, RecordKind, Source, TEXT_FIELDS};
+use kartoteka_domain::record::{FieldError, RecordKind};
 use kartoteka_store::groups::GroupKind;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::i18n::Lang;
-use super::list::{local_time, shown_time};
+use super::card_form::{State_, state_of, system_fields, text};
+use super::list::shown_time;
 use super::{PageCtx, UiSession, error_page, render};
 
 pub struct FieldRow {
@@ -121,206 +119,19 @@ pub struct CardView {
 
 #[derive(Template)]
 #[template(path = "card.html")]
-struct CardPage {
-    page: PageCtx,
-    card: CardView,
+pub(super) struct CardPage {
+    pub(super) page: PageCtx,
+    pub(super) card: CardView,
 }
 
-/// The system fields a record of `kind` shows, in order.
-fn system_fields(kind: RecordKind) -> Vec<&'static str> {
-    TEXT_FIELDS
-        .iter()
-        .copied()
-        .filter(|f| match kind {
-            RecordKind::Person => *f != "organization_name",
-            RecordKind::Organization => !matches!(*f, "first_name" | "last_name" | "pesel"),
-        })
-        .chain((kind == RecordKind::Person).then_some("organization"))
-        .collect()
-}
-
-/// The form's state: every editable value as the form shows it, keyed by field key.
-type State_ = Map<String, Value>;
-
-fn custom_input(def: &FieldDefinition, stored: &str, zone: &str) -> String {
-    match def.field_type {
-        FieldType::DateTime if !stored.is_empty() => local_time(stored, zone).replace(' ', "T"),
-        _ => stored.to_string(),
-    }
-}
-
-/// The state of a stored record.
-fn state_of(r: &RecordView, kind: RecordKind, defs: &[FieldDefinition], zone: &str) -> State_ {
-    let v = serde_json::to_value(r).unwrap_or(Value::Null);
-    let mut s = Map::new();
-    for f in system_fields(kind) {
-        s.insert(
-            f.into(),
-            Value::String(v[f].as_str().unwrap_or_default().to_string()),
-        );
-    }
-    s.insert(
-        "phones".into(),
-        Value::Array(
-            r.phones
-                .iter()
-                .map(|p| json!({"number": p.raw, "type": p.phone_type, "extension": p.extension.clone().unwrap_or_default(), "default": p.default}))
-                .collect(),
-        ),
-    );
-    s.insert(
-        "emails".into(),
-        Value::Array(
-            r.emails
-                .iter()
-                .map(|e| json!({"address": e.address, "default": e.default}))
-                .collect(),
-        ),
-    );
-    s.insert("tags".into(), Value::String(r.tags.join(", ")));
-    for d in defs.iter().filter(|d| d.visible) {
-        let stored = r.custom.get(&d.key).map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        s.insert(
-            format!("custom.{}", d.key),
-            Value::String(custom_input(d, stored.as_deref().unwrap_or_default(), zone)),
-        );
-    }
-    s
-}
-
-/// The state the form sent.
-fn state_from_form(
-    pairs: &[(String, String)],
-    kind: RecordKind,
-    defs: &[FieldDefinition],
-) -> State_ {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let all = |k: &str| {
-        pairs
-            .iter()
-            .filter(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
-    let mut s = Map::new();
-    for f in system_fields(kind) {
-        if let Some(v) = get(f) {
-            s.insert(f.into(), Value::String(v));
-        }
-    }
-    let (numbers, types, exts) = (all("phone.number"), all("phone.type"), all("phone.ext"));
-    let default_phone = get("phone.default").and_then(|d| d.parse::<usize>().ok());
-    let phones: Vec<Value> = numbers
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| !n.trim().is_empty())
-        .map(|(i, n)| {
-            json!({"number": n.trim(), "type": types.get(i).cloned().unwrap_or_else(|| "mobile".into()),
-                   "extension": exts.get(i).map(|e| e.trim().to_string()).unwrap_or_default(), "default": default_phone == Some(i)})
-        })
-        .collect();
-    s.insert("phones".into(), Value::Array(phones));
-    let default_email = get("email.default").and_then(|d| d.parse::<usize>().ok());
-    let emails: Vec<Value> = all("email.address")
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| !a.trim().is_empty())
-        .map(|(i, a)| json!({"address": a.trim(), "default": default_email == Some(i)}))
-        .collect();
-    s.insert("emails".into(), Value::Array(emails));
-    s.insert(
-        "tags".into(),
-        Value::String(get("tags").unwrap_or_default()),
-    );
-    for d in defs.iter().filter(|d| d.visible) {
-        let k = format!("custom.{}", d.key);
-        if let Some(v) = get(&k) {
-            s.insert(k, Value::String(v));
-        }
-    }
-    s
-}
-
-/// The Merge Patch of what the user changed: only keys whose value differs from the
-/// original, so a save never touches (or conflicts on) fields the user left alone.
-fn patch_of(original: &State_, edited: &State_) -> Map<String, Value> {
-    let mut patch = Map::new();
-    for (k, v) in edited {
-        let unchanged = original.get(k).is_some_and(|o| same(o, v));
-        if unchanged {
-            continue;
-        }
-        let value = match (k.as_str(), v) {
-            ("tags", Value::String(t)) => Value::Array(
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(|t| Value::String(t.to_string()))
-                    .collect(),
-            ),
-            ("phones", Value::Array(list)) => Value::Array(
-                list.iter()
-                    .map(|p| {
-                        let mut p = p.clone();
-                        if p["extension"].as_str().is_some_and(str::is_empty) {
-                            p["extension"] = Value::Null;
-                        }
-                        p
-                    })
-                    .collect(),
-            ),
-            (_, Value::String(t)) if t.trim().is_empty() => Value::Null,
-            (_, other) => other.clone(),
-        };
-        patch.insert(k.clone(), value);
-    }
-    patch
-}
-
-/// Equal for the purpose of "did the user change it" (defaults: the first entry when none marked).
-fn same(a: &Value, b: &Value) -> bool {
-    let norm = |v: &Value| match v {
-        Value::Array(items) => {
-            let any_default = items.iter().any(|i| i["default"] == Value::Bool(true));
-            Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| {
-                        let mut x = x.clone();
-                        if x.get("default").is_some() {
-                            x["default"] = Value::Bool(if any_default {
-                                x["default"] == Value::Bool(true)
-                            } else {
-                                i == 0
-                            });
-                        }
-                        x
-                    })
-                    .collect(),
-            )
-        }
-        Value::String(s) => Value::String(s.trim().to_string()),
-        other => other.clone(),
-    };
-    norm(a) == norm(b)
-}
-
-fn text(v: Option<&Value>) -> String {
-    v.and_then(Value::as_str).unwrap_or_default().to_string()
-}
-
-struct Ctx<'a> {
-    s: &'a UiSession,
-    defs: &'a [FieldDefinition],
-    dicts: &'a [(String, Vec<(String, String)>)],
+pub(super) struct Ctx<'a> {
+    pub(super) s: &'a UiSession,
+    pub(super) defs: &'a [FieldDefinition],
+    pub(super) dicts: &'a [(String, Vec<(String, String)>)],
 }
 
 /// Builds the card from a state (stored or as sent) and the errors of the last save.
-fn view(
+pub(super) fn view(
     ctx: &Ctx<'_>,
     kind: RecordKind,
     record: Option<&RecordView>,
@@ -575,7 +386,7 @@ fn split_default(items: Option<Vec<(String, bool)>>) -> (Option<String>, Vec<Str
     (default, others)
 }
 
-async fn load_ctx(
+pub(super) async fn load_ctx(
     app: &App,
     s: &UiSession,
 ) -> Result<(Vec<FieldDefinition>, Vec<(String, Vec<(String, String)>)>), AppError> {
@@ -716,223 +527,4 @@ pub async fn new_page(
         page: s.page("records"),
         card,
     })
-}
-
-fn form_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-pub async fn create(
-    State(app): State<App>,
-    s: UiSession,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Some(r) = s.csrf_rejection(&headers, form_value(&pairs, "csrf")) {
-        return r;
-    }
-    let kind = RecordKind::parse(form_value(&pairs, "kind").unwrap_or("person"))
-        .unwrap_or(RecordKind::Person);
-    let (defs, dicts) = match load_ctx(&app, &s).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&s, &e),
-    };
-    let edited = state_from_form(&pairs, kind, &defs);
-    let mut body = patch_of(&Map::new(), &edited);
-    body.insert("kind".into(), Value::String(kind.as_str().into()));
-    match app.create_record(&s.actor, &body, Source::Manual).await {
-        Ok(r) => Redirect::to(&format!("/records/{}?saved=created", r.id)).into_response(),
-        Err(AppError::Validation(errors)) => {
-            let ctx = Ctx {
-                s: &s,
-                defs: &defs,
-                dicts: &dicts,
-            };
-            let mut card = view(&ctx, kind, None, &edited, &errors);
-            card.original = "{}".into();
-            let mut r = render(&CardPage {
-                page: s.page("records"),
-                card,
-            });
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
-        }
-        Err(e) => error_page(&s, &e),
-    }
-}
-
-/// A value as the conflict view shows it.
-fn shown(v: &Value, lang: Lang) -> String {
-    match v {
-        Value::Null => lang.t("none").to_string(),
-        Value::String(s) if s.is_empty() => lang.t("none").to_string(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::Object(o) => o
-                    .get("number")
-                    .or_else(|| o.get("address"))
-                    .map(|x| shown(x, lang))
-                    .unwrap_or_default(),
-                other => shown(other, lang),
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
-    }
-}
-
-pub async fn save(
-    State(app): State<App>,
-    s: UiSession,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Some(r) = s.csrf_rejection(&headers, form_value(&pairs, "csrf")) {
-        return r;
-    }
-    let (record, (defs, dicts)) = match (
-        app.get_record(&s.actor, &id).await,
-        load_ctx(&app, &s).await,
-    ) {
-        (Ok(r), Ok(c)) => (r, c),
-        (Err(e), _) | (_, Err(e)) => return error_page(&s, &e),
-    };
-    let kind = RecordKind::parse(&record.kind).unwrap_or(RecordKind::Person);
-    let version = form_value(&pairs, "version").and_then(|v| v.parse::<i64>().ok());
-    let edited = state_from_form(&pairs, kind, &defs);
-    let patch = if form_value(&pairs, "resolve").is_some() {
-        // The field-by-field choice: keep "yours" from the pending patch, drop "theirs".
-        let mut pending: Map<String, Value> = form_value(&pairs, "pending")
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
-        pending.retain(|k, _| form_value(&pairs, &format!("choose.{k}")) != Some("theirs"));
-        pending
-    } else {
-        let original: State_ = form_value(&pairs, "original")
-            .and_then(|o| serde_json::from_str(o).ok())
-            .unwrap_or_default();
-        patch_of(&original, &edited)
-    };
-    let ctx = Ctx {
-        s: &s,
-        defs: &defs,
-        dicts: &dicts,
-    };
-    match app.update_record(&s.actor, &id, &patch, version).await {
-        Ok(saved) => {
-            let tag = if saved.merged { "merged" } else { "1" };
-            Redirect::to(&format!("/records/{}?saved={tag}", saved.record.id)).into_response()
-        }
-        Err(AppError::Validation(errors)) => {
-            let mut card = view(&ctx, kind, Some(&record), &edited, &errors);
-            card.version = version.unwrap_or(record.version);
-            card.original = form_value(&pairs, "original").unwrap_or("{}").to_string();
-            let mut r = render(&CardPage {
-                page: s.page("records"),
-                card,
-            });
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            r
-        }
-        Err(AppError::PreconditionFailed {
-            current_version,
-            current,
-            ..
-        }) => {
-            let mut card = view(&ctx, kind, Some(&record), &edited, &[]);
-            card.version = current_version;
-            card.original = form_value(&pairs, "original").unwrap_or("{}").to_string();
-            card.conflicts = current
-                .iter()
-                .map(|(k, theirs)| ConflictRow {
-                    key: k.clone(),
-                    label: match k.strip_prefix("custom.") {
-                        Some(c) => defs
-                            .iter()
-                            .find(|d| d.key == c)
-                            .map(|d| d.label.clone())
-                            .unwrap_or_else(|| c.to_string()),
-                        None => s.lang.t(&format!("f.{k}")).to_string(),
-                    },
-                    theirs: shown(theirs, s.lang),
-                    yours: shown(patch.get(k).unwrap_or(&Value::Null), s.lang),
-                })
-                .collect();
-            card.pending = Value::Object(patch).to_string();
-            let mut r = render(&CardPage {
-                page: s.page("records"),
-                card,
-            });
-            *r.status_mut() = StatusCode::CONFLICT;
-            r
-        }
-        Err(e) => error_page(&s, &e),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    csrf: Option<String>,
-}
-
-/// Deletes the record (those who may; the audit log keeps its snapshot).
-pub async fn delete(
-    State(app): State<App>,
-    s: UiSession,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<DeleteForm>,
-) -> Response {
-    if let Some(r) = s.csrf_rejection(&headers, f.csrf.as_deref()) {
-        return r;
-    }
-    match app.delete_record(&s.actor, &id).await {
-        Ok(()) => Redirect::to("/records").into_response(),
-        Err(e) => error_page(&s, &e),
-    }
-}
-
-/// Adds the record to a campaign or segment, or removes it, from the card.
-pub async fn memberships(
-    State(app): State<App>,
-    s: UiSession,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    if let Some(r) = s.csrf_rejection(&headers, form_value(&pairs, "csrf")) {
-        return r;
-    }
-    let op = form_value(&pairs, "op").unwrap_or_default();
-    let (action, target) = op.split_once(':').unwrap_or((op, ""));
-    let (kind, member) = match action {
-        "add_campaign" => (GroupKind::Campaign, true),
-        "remove_campaign" => (GroupKind::Campaign, false),
-        "add_segment" => (GroupKind::Segment, true),
-        "remove_segment" => (GroupKind::Segment, false),
-        _ => return (StatusCode::BAD_REQUEST, "unknown action").into_response(),
-    };
-    let field = if kind == GroupKind::Campaign {
-        "campaign"
-    } else {
-        "segment"
-    };
-    let group = if target.is_empty() {
-        form_value(&pairs, field).unwrap_or_default()
-    } else {
-        target
-    };
-    let Ok(group) = group.parse::<i64>() else {
-        return Redirect::to(&format!("/records/{id}")).into_response();
-    };
-    match app.set_membership(&s.actor, kind, &id, group, member).await {
-        Ok(_) => Redirect::to(&format!("/records/{id}?saved=groups")).into_response(),
-        Err(e) => error_page(&s, &e),
-    }
 }

@@ -3,6 +3,8 @@
 
 mod admin;
 mod card;
+mod card_form;
+mod card_save;
 pub mod i18n;
 mod i18n_admin;
 mod list;
@@ -32,11 +34,11 @@ pub fn router() -> Router<App> {
             "/records/columns",
             post(list::save_columns_form).put(list::save_columns_json),
         )
-        .route("/records/new", get(card::new_page).post(card::create))
-        .route("/records/{id}", get(card::page).post(card::save))
+        .route("/records/new", get(card::new_page).post(card_save::create))
+        .route("/records/{id}", get(card::page).post(card_save::save))
         .route("/records/{id}/events", get(live::card_events))
-        .route("/records/{id}/delete", post(card::delete))
-        .route("/records/{id}/memberships", post(card::memberships))
+        .route("/records/{id}/delete", post(card_save::delete))
+        .route("/records/{id}/memberships", post(card_save::memberships))
         .route("/static/{*file}", get(asset))
         .merge(admin::router())
 }

@@ -1,0 +1,127 @@
+//! The UI's record list (paged by number, searched by phone, e-mail, ID or last-name
+//! prefix) and what a card's tabs list.
+
+use kartoteka_domain::access::RecordScope;
+use kartoteka_domain::ids::PublicId;
+use kartoteka_domain::phone::normalize_phone_query;
+use kartoteka_store::cards::{self, Card};
+use kartoteka_store::list;
+use kartoteka_store::records as store;
+
+use crate::records::parse_sort;
+use crate::views::RecordView;
+use crate::{Actor, App, AppError, AppResult};
+
+/// One page of the UI's record list.
+pub struct Browse {
+    pub items: Vec<RecordView>,
+    pub total: i64,
+}
+
+impl App {
+    /// The record list as the UI pages it: by page number, optionally searched by a phone
+    /// (any format), an e-mail, a record ID or the beginning of a last name.
+    pub async fn browse(
+        &self,
+        actor: &Actor,
+        q: &str,
+        sort: Option<&str>,
+        page: i64,
+        per_page: i64,
+    ) -> AppResult<Browse> {
+        let (sort, descending) = parse_sort(sort)?;
+        let agent = match actor.record_scope() {
+            _ if actor.role == kartoteka_domain::access::Role::Integration => {
+                return Err(AppError::forbidden());
+            }
+            RecordScope::All => None,
+            RecordScope::AgentCampaigns => Some(actor.user_id),
+            RecordScope::None => return Err(AppError::forbidden()),
+        };
+        let q = q.trim();
+        let digits = q.chars().filter(char::is_ascii_digit).count();
+        let contact = if q.contains('@') {
+            Some((None, Some(q.to_lowercase())))
+        } else if digits >= 6 && !q.chars().any(char::is_alphabetic) {
+            normalize_phone_query(q, &self.settings.default_region).map(|p| (Some(p), None))
+        } else {
+            None
+        };
+        let (cards, total) = match contact {
+            Some((phone, email)) => {
+                let found = self
+                    .db
+                    .cards_by_contact(phone.as_deref(), email.as_deref(), 200)
+                    .await?;
+                let found = self.reachable(agent, found).await?;
+                let n = found.len() as i64;
+                (found, n)
+            }
+            None => {
+                let mut cards = Vec::new();
+                if page <= 1
+                    && q.len() == 8
+                    && let Ok(id) = PublicId::parse(q)
+                    && let Ok(card) = self.db.card(id.as_str()).await
+                {
+                    cards = self.reachable(agent, vec![card]).await?;
+                }
+                let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
+                let offset = (page.max(1) - 1) * per_page;
+                let browse = list::Browse {
+                    agent,
+                    prefix_key: key.as_deref(),
+                    sort,
+                    descending,
+                    offset,
+                    limit: per_page,
+                };
+                let ids = list::browse(&self.db.pool, &browse).await?;
+                let total = list::browse_count(&self.db.pool, agent, key.as_deref()).await?
+                    + cards.len() as i64;
+                for c in cards::by_ids(&self.db.pool, self.db.backend, &ids).await? {
+                    if !cards.iter().any(|x: &Card| x.id == c.id) {
+                        cards.push(c);
+                    }
+                }
+                (cards, total)
+            }
+        };
+        Ok(Browse {
+            items: cards.iter().map(|c| RecordView::new(c, actor)).collect(),
+            total,
+        })
+    }
+}
+
+impl App {
+    /// The cards among `cards` that the agent (if any) reaches.
+    async fn reachable(&self, agent: Option<i64>, cards: Vec<Card>) -> AppResult<Vec<Card>> {
+        let Some(user) = agent else { return Ok(cards) };
+        let mut conn = self.db.pool.acquire().await?;
+        let mut out = Vec::new();
+        for c in cards {
+            if store::agent_reaches(&mut conn, c.id, user).await? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What the card's tabs list.
+pub struct Links {
+    pub cases: Vec<kartoteka_store::cards::CaseLine>,
+    pub related: Vec<kartoteka_store::cards::RelatedLine>,
+}
+
+impl App {
+    /// The record's cases and related records (organization, people, relations).
+    pub async fn record_links(&self, actor: &Actor, public_id: &str) -> AppResult<Links> {
+        let card = self.load_card(actor, public_id).await?;
+        Ok(Links {
+            cases: cards::cases_of(&self.db.pool, card.id).await?,
+            related: cards::related_of(&self.db.pool, card.id, 200).await?,
+        })
+    }
+}
