@@ -15,5 +15,6 @@ mod records;
 mod session;
 mod ui;
 mod ui_admin;
+mod ui_admin_groups;
 mod users;
 mod webdriver;
