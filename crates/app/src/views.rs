@@ -50,6 +50,10 @@ pub struct RecordView {
     pub tags: Vec<String>,
     /// Usernames of the users responsible for the record.
     pub managers: Vec<String>,
+    /// Campaigns the record has a case in (not part of its version).
+    pub campaigns: Vec<GroupRef>,
+    /// Segments the record is in (not part of its version).
+    pub segments: Vec<GroupRef>,
     pub created_at: String,
     pub created_by: Option<String>,
     pub source: String,
@@ -58,6 +62,13 @@ pub struct RecordView {
     pub last_contact_at: Option<String>,
     /// Changes with the record's own data; sent back as `If-Match`.
     pub version: i64,
+}
+
+/// A campaign or segment a record belongs to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -152,6 +163,22 @@ impl RecordView {
             custom,
             tags: card.data.tags.clone(),
             managers: card.data.managers.clone(),
+            campaigns: card
+                .campaigns
+                .iter()
+                .map(|(id, name)| GroupRef {
+                    id: *id,
+                    name: name.clone(),
+                })
+                .collect(),
+            segments: card
+                .segments
+                .iter()
+                .map(|(id, name)| GroupRef {
+                    id: *id,
+                    name: name.clone(),
+                })
+                .collect(),
             created_at: to_rfc3339(card.created_at),
             created_by: card.created_by.clone(),
             source: card.source.clone(),

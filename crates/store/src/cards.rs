@@ -30,6 +30,27 @@ pub struct Card {
     pub version: i64,
     /// The type of each custom value's field.
     pub custom_types: BTreeMap<String, FieldType>,
+    /// (ID, name) of the campaigns it has a case in, and of its segments.
+    pub campaigns: Vec<(i64, String)>,
+    pub segments: Vec<(i64, String)>,
+}
+
+/// The record's campaigns and segments as JSON arrays of `[id, name]`, per backend.
+fn groups_sql(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => (
+            "(SELECT json_group_array(json_array(g.id, g.name)) FROM cases k JOIN campaigns g ON g.id = k.campaign_id \
+             WHERE k.record_id = r.id)",
+            "(SELECT json_group_array(json_array(g.id, g.name)) FROM record_segments k JOIN segments g ON g.id = k.segment_id \
+             WHERE k.record_id = r.id)",
+        ),
+        Backend::Postgres => (
+            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.name)), '[]')::text FROM cases k \
+             JOIN campaigns g ON g.id = k.campaign_id WHERE k.record_id = r.id)",
+            "(SELECT COALESCE(json_agg(json_build_array(g.id, g.name)), '[]')::text FROM record_segments k \
+             JOIN segments g ON g.id = k.segment_id WHERE k.record_id = r.id)",
+        ),
+    }
 }
 
 pub(crate) fn select_sql(backend: Backend) -> String {
@@ -59,9 +80,11 @@ pub(crate) fn select_sql(backend: Backend) -> String {
              JOIN users u ON u.id = m.user_id WHERE m.record_id = r.id)",
         ),
     };
+    let (campaigns, segments) = groups_sql(backend);
     format!(
         "SELECT {}, {phones} AS phones_json, {emails} AS emails_json, {custom} AS custom_json, \
-         {tags} AS tags_json, {managers} AS managers_json {FROM_RECORDS}",
+         {tags} AS tags_json, {managers} AS managers_json, {campaigns} AS campaigns_json, \
+         {segments} AS segments_json {FROM_RECORDS}",
         base_columns()
     )
 }
@@ -110,6 +133,8 @@ pub(crate) struct Children {
     pub custom_types: BTreeMap<String, FieldType>,
     pub tags: Vec<String>,
     pub managers: Vec<String>,
+    pub campaigns: Vec<(i64, String)>,
+    pub segments: Vec<(i64, String)>,
 }
 
 fn children_from_json<R: Cols>(row: &R) -> Result<Children> {
@@ -136,6 +161,8 @@ fn children_from_json<R: Cols>(row: &R) -> Result<Children> {
             .collect(),
         tags: row.json("tags_json")?,
         managers: row.json("managers_json")?,
+        campaigns: row.json("campaigns_json")?,
+        segments: row.json("segments_json")?,
         ..Children::default()
     };
     for (key, (t, value)) in typed {
@@ -161,6 +188,8 @@ pub(crate) fn card_from_parts<R: Cols>(row: &R, mut children: Children) -> Resul
     }
     children.tags.sort();
     children.managers.sort();
+    children.campaigns.sort_by(|a, b| a.1.cmp(&b.1));
+    children.segments.sort_by(|a, b| a.1.cmp(&b.1));
     let Children {
         phones,
         emails,
@@ -168,6 +197,8 @@ pub(crate) fn card_from_parts<R: Cols>(row: &R, mut children: Children) -> Resul
         custom_types,
         tags,
         managers,
+        campaigns,
+        segments,
     } = children;
     Ok(Card {
         id: row.int("id")?,
@@ -191,6 +222,8 @@ pub(crate) fn card_from_parts<R: Cols>(row: &R, mut children: Children) -> Resul
         last_contact_at: row.opt_int("last_contact_at")?,
         version: row.int("version")?,
         custom_types,
+        campaigns,
+        segments,
     })
 }
 

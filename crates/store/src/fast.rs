@@ -215,6 +215,20 @@ fn children(conn: &Connection, id: i64) -> Result<Children> {
             ),
             |r| r.text("username"),
         )?,
+        campaigns: query(
+            conn,
+            &of(
+                "SELECT g.id, g.name FROM cases k JOIN campaigns g ON g.id = k.campaign_id WHERE k.record_id = ?1 ORDER BY g.name",
+            ),
+            |r| Ok((r.int("id")?, r.text("name")?)),
+        )?,
+        segments: query(
+            conn,
+            &of(
+                "SELECT g.id, g.name FROM record_segments k JOIN segments g ON g.id = k.segment_id WHERE k.record_id = ?1 ORDER BY g.name",
+            ),
+            |r| Ok((r.int("id")?, r.text("name")?)),
+        )?,
         ..Children::default()
     };
     let custom = query(

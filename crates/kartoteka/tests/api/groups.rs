@@ -132,6 +132,28 @@ async fn campaigns_and_segments_are_created_renamed_deactivated_and_deleted_with
         .await
         .unwrap();
     assert_eq!(in_segments[0]["name"], "VIP");
+    let card: Value = t
+        .get(&manager, &format!("/api/v1/records/{rid}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        card["campaigns"],
+        json!([{"id": id, "name": "Wiosna 2027 (PL)"}])
+    );
+    assert_eq!(card["segments"], json!([{"id": s, "name": "VIP"}]));
+    assert_eq!(
+        card["version"], 1,
+        "memberships are not part of the record's version"
+    );
+    let found: Value = t
+        .get(&manager, "/api/v1/identify?phone=600700800")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["matches"][0]["record"]["campaigns"][0]["id"], id);
 
     let p = problem(
         t.delete(&manager, &format!("/api/v1/campaigns/{id}")).await,
