@@ -203,34 +203,28 @@ fn children(conn: &Connection, id: i64) -> Result<Children> {
                 })
             },
         )?,
-        tags: query(
-            conn,
-            &of("SELECT tag FROM record_tags WHERE record_id = ?1"),
-            |r| r.text("tag"),
-        )?,
-        managers: query(
-            conn,
-            &of(
-                "SELECT u.username FROM record_managers m JOIN users u ON u.id = m.user_id WHERE m.record_id = ?1",
-            ),
-            |r| r.text("username"),
-        )?,
-        campaigns: query(
-            conn,
-            &of(
-                "SELECT g.id, g.name FROM cases k JOIN campaigns g ON g.id = k.campaign_id WHERE k.record_id = ?1 ORDER BY g.name",
-            ),
-            |r| Ok((r.int("id")?, r.text("name")?)),
-        )?,
-        segments: query(
-            conn,
-            &of(
-                "SELECT g.id, g.name FROM record_segments k JOIN segments g ON g.id = k.segment_id WHERE k.record_id = ?1 ORDER BY g.name",
-            ),
-            |r| Ok((r.int("id")?, r.text("name")?)),
-        )?,
         ..Children::default()
     };
+    // Tags, managers, campaigns and segments in one statement: a statement costs more
+    // than its rows here.
+    let labels = query(
+        conn,
+        &of(
+            "SELECT 't' AS k, 0 AS id, tag AS name FROM record_tags WHERE record_id = ?1 \
+             UNION ALL SELECT 'm', 0, u.username FROM record_managers m JOIN users u ON u.id = m.user_id WHERE m.record_id = ?1 \
+             UNION ALL SELECT 'c', g.id, g.name FROM cases x JOIN campaigns g ON g.id = x.campaign_id WHERE x.record_id = ?1 \
+             UNION ALL SELECT 's', g.id, g.name FROM record_segments x JOIN segments g ON g.id = x.segment_id WHERE x.record_id = ?1",
+        ),
+        |r| Ok((r.text("k")?, r.int("id")?, r.text("name")?)),
+    )?;
+    for (k, id, name) in labels {
+        match k.as_str() {
+            "t" => c.tags.push(name),
+            "m" => c.managers.push(name),
+            "c" => c.campaigns.push((id, name)),
+            _ => c.segments.push((id, name)),
+        }
+    }
     let custom = query(
         conn,
         &of(
