@@ -8,8 +8,9 @@ use kartoteka_domain::phone::{PhoneType, parse_phone};
 use kartoteka_domain::record::{EmailAddress, Phone, RecordData, RecordKind};
 use kartoteka_domain::text::fold;
 use kartoteka_domain::time::now_ms;
-use kartoteka_store::bulk::{self, NewRecord};
+use kartoteka_store::bulk::{self, NewCase, NewRecord};
 use kartoteka_store::fields;
+use kartoteka_store::groups::{self, GroupKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
@@ -166,9 +167,61 @@ struct Generator {
     /// Recent phones and e-mails, to make deliberate duplicates from.
     recent_phones: Vec<(String, PhoneType)>,
     recent_emails: Vec<String>,
+    /// Demo campaigns and segments (IDs).
+    campaigns: Vec<i64>,
+    segments: Vec<i64>,
 }
 
 impl Generator {
+    /// Cases in one or two campaigns for some records, with their classifier history.
+    fn cases(&mut self, created_at: i64) -> Vec<NewCase> {
+        if self.campaigns.is_empty() || !self.rng.random_bool(0.4) {
+            return Vec::new();
+        }
+        let n = if self.rng.random_bool(0.2) { 2 } else { 1 };
+        let mut chosen: Vec<i64> = Vec::new();
+        while chosen.len() < n.min(self.campaigns.len()) {
+            let c = self.campaigns[self.rng.random_range(0..self.campaigns.len())];
+            if !chosen.contains(&c) {
+                chosen.push(c);
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|campaign_id| {
+                let given = self.rng.random_range(0..4);
+                let mut at = created_at;
+                let classifiers: Vec<(String, i64)> = (0..given)
+                    .map(|_| {
+                        at += self.rng.random_range(3_600_000..30 * 86_400_000i64);
+                        (
+                            pick(&mut self.rng, CLASSIFIERS.map(|(c, _)| c).as_slice()).to_string(),
+                            at.min(self.now),
+                        )
+                    })
+                    .collect();
+                NewCase {
+                    campaign_id,
+                    assigned_to: None,
+                    status: Some(
+                        pick(&mut self.rng, &["new", "in_progress", "closed"]).to_string(),
+                    ),
+                    attempts: given as i64 + self.rng.random_range(0..3),
+                    last_call_type: (given > 0)
+                        .then(|| pick(&mut self.rng, &["outbound", "inbound"]).to_string()),
+                    last_call_status: (given > 0).then(|| {
+                        pick(&mut self.rng, &["answered", "no_answer", "busy"]).to_string()
+                    }),
+                    recontact_at: self
+                        .rng
+                        .random_bool(0.2)
+                        .then(|| self.now + self.rng.random_range(0..30 * 86_400_000i64)),
+                    classifiers,
+                }
+            })
+            .collect()
+    }
+
     fn phones(&mut self, count: usize) -> Vec<Phone> {
         let mut out: Vec<Phone> = Vec::new();
         while out.len() < count {
@@ -395,6 +448,12 @@ impl Generator {
                 created_at,
                 created_by: None,
                 source: "import".into(),
+                cases: self.cases(created_at),
+                segments: if !self.segments.is_empty() && self.rng.random_bool(0.25) {
+                    vec![self.segments[self.rng.random_range(0..self.segments.len())]]
+                } else {
+                    Vec::new()
+                },
             });
         }
         out
@@ -405,6 +464,7 @@ impl Generator {
 pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow::Result<String> {
     let started = Instant::now();
     let field_ids = ensure_fields(app).await?;
+    let (campaigns, segments) = ensure_groups(app).await?;
     // Generation runs on its own thread, one batch ahead of the inserts.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<NewRecord>>(2);
     let total = records as usize;
@@ -414,6 +474,8 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
             now: now_ms(),
             recent_phones: Vec::new(),
             recent_emails: Vec::new(),
+            campaigns,
+            segments,
         };
         let mut left = total;
         while left > 0 {
@@ -510,6 +572,38 @@ fn count(
         .iter()
         .filter(|r| r.kind == RecordKind::Organization)
         .count();
+}
+
+/// Demo campaigns and segments, and the classifiers dictionary (created when missing).
+async fn ensure_groups(app: &App) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
+    let mut ids = (Vec::new(), Vec::new());
+    for (kind, names) in [
+        (GroupKind::Campaign, DEMO_CAMPAIGNS),
+        (GroupKind::Segment, DEMO_SEGMENTS),
+    ] {
+        let existing = groups::list(&app.db.pool, kind).await?;
+        for name in names {
+            let id = match existing.iter().find(|g| g.name == *name) {
+                Some(g) => g.id,
+                None => groups::insert(&app.db.pool, kind, name, "", true, now_ms()).await?,
+            };
+            match kind {
+                GroupKind::Campaign => ids.0.push(id),
+                GroupKind::Segment => ids.1.push(id),
+            }
+        }
+    }
+    for (i, (code, label)) in CLASSIFIERS.iter().enumerate() {
+        let entry = kartoteka_store::dictionaries::Entry {
+            dictionary: "classifiers".into(),
+            code: code.to_string(),
+            label: label.to_string(),
+            position: i as i64,
+            active: true,
+        };
+        kartoteka_store::dictionaries::upsert(&app.db.pool, &entry).await?;
+    }
+    Ok(ids)
 }
 
 async fn ensure_fields(app: &App) -> anyhow::Result<HashMap<String, i64>> {

@@ -23,6 +23,23 @@ pub struct NewRecord {
     pub created_at: i64,
     pub created_by: Option<i64>,
     pub source: String,
+    /// Cases to open, one a campaign.
+    pub cases: Vec<NewCase>,
+    /// Segments (IDs) to put the record in.
+    pub segments: Vec<i64>,
+}
+
+/// A case of a record being loaded.
+pub struct NewCase {
+    pub campaign_id: i64,
+    pub assigned_to: Option<i64>,
+    pub status: Option<String>,
+    /// Classifiers given, oldest first, with when (the last is the case's last classifier).
+    pub classifiers: Vec<(String, i64)>,
+    pub attempts: i64,
+    pub last_call_type: Option<String>,
+    pub last_call_status: Option<String>,
+    pub recontact_at: Option<i64>,
 }
 
 const RECORD_META: [&str; 10] = [
@@ -70,8 +87,14 @@ fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param
     row
 }
 
-/// The child rows of a record.
-fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [TableRows; 4] {
+/// The child rows of a record, in an order that satisfies foreign keys. Cases take IDs from
+/// `next_case` (assigned up front, like records', so classifier history needs no round trip).
+fn child_rows(
+    r: &NewRecord,
+    id: i64,
+    next_case: &mut i64,
+    field_ids: &HashMap<String, i64>,
+) -> Vec<TableRows> {
     let custom = r
         .data
         .custom
@@ -82,11 +105,77 @@ fn child_rows(r: &NewRecord, id: i64, field_ids: &HashMap<String, i64>) -> [Tabl
                 .map(|f| vec![id.into(), (*f).into(), v.clone().into()])
         })
         .collect();
-    [
+    let segments = r
+        .segments
+        .iter()
+        .map(|s| vec![id.into(), (*s).into(), r.created_at.into()])
+        .collect();
+    let mut cases = Vec::new();
+    let mut history = Vec::new();
+    for c in &r.cases {
+        let case_id = *next_case;
+        *next_case += 1;
+        let modified = c
+            .classifiers
+            .last()
+            .map(|(_, at)| *at)
+            .unwrap_or(r.created_at);
+        cases.push(vec![
+            case_id.into(),
+            id.into(),
+            c.campaign_id.into(),
+            c.assigned_to.into(),
+            c.status.clone().into(),
+            c.classifiers.last().map(|(k, _)| k.clone()).into(),
+            c.attempts.into(),
+            c.last_call_type.clone().into(),
+            c.last_call_status.clone().into(),
+            c.recontact_at.into(),
+            r.created_at.into(),
+            modified.into(),
+        ]);
+        for (classifier, at) in &c.classifiers {
+            history.push(vec![
+                case_id.into(),
+                classifier.clone().into(),
+                c.assigned_to.into(),
+                (*at).into(),
+            ]);
+        }
+    }
+    vec![
         phone_rows(id, &r.data),
         email_rows(id, &r.data),
         ("custom_values", &["record_id", "field_id", "value"], custom),
         tag_rows(id, &r.data),
+        (
+            "record_segments",
+            &["record_id", "segment_id", "added_at"],
+            segments,
+        ),
+        (
+            "cases",
+            &[
+                "id",
+                "record_id",
+                "campaign_id",
+                "assigned_to",
+                "status",
+                "last_classifier",
+                "attempts",
+                "last_call_type",
+                "last_call_status",
+                "recontact_at",
+                "created_at",
+                "modified_at",
+            ],
+            cases,
+        ),
+        (
+            "case_classifiers",
+            &["case_id", "classifier", "user_id", "at"],
+            history,
+        ),
     ]
 }
 
@@ -155,8 +244,15 @@ pub async fn insert_records(
         .collect();
     let mut statements = multi_insert("records", &record_columns(), &rows, MAX_PARAMS);
     let mut children: Vec<TableRows> = Vec::new();
+    let mut next_case: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
     for (r, id) in records.iter().zip(&ids) {
-        for (i, (table, cols, rows)) in child_rows(r, *id, field_ids).into_iter().enumerate() {
+        for (i, (table, cols, rows)) in child_rows(r, *id, &mut next_case, field_ids)
+            .into_iter()
+            .enumerate()
+        {
             match children.get_mut(i) {
                 Some(c) => c.2.extend(rows),
                 None => children.push((table, cols, rows)),
@@ -175,11 +271,14 @@ pub async fn insert_records(
 /// After explicit IDs, PostgreSQL's identity sequence must move past them.
 pub async fn sync_sequences(conn: &mut AnyConnection, backend: Backend) -> Result<()> {
     if backend == Backend::Postgres {
-        sqlx::query(
-            "SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM records), false)",
-        )
-        .execute(&mut *conn)
-        .await?;
+        for table in ["records", "cases"] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -213,12 +312,15 @@ fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
 }
 
 /// Tables whose secondary indexes a load into an empty base builds afterwards.
-const LOADED_TABLES: [&str; 5] = [
+const LOADED_TABLES: [&str; 8] = [
     "records",
     "phones",
     "emails",
     "custom_values",
     "record_tags",
+    "record_segments",
+    "cases",
+    "case_classifiers",
 ];
 
 impl SqliteLoader {
@@ -308,6 +410,11 @@ impl SqliteLoader {
             })
             .map_err(sqlite_err)?;
         let ids: Vec<i64> = (0..records.len() as i64).map(|i| first + i).collect();
+        let mut next_case: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM cases", [], |r| {
+                r.get(0)
+            })
+            .map_err(sqlite_err)?;
         let cols = record_columns();
         let record_sql = format!(
             "INSERT INTO records ({}) VALUES ({})",
@@ -335,7 +442,7 @@ impl SqliteLoader {
                     Err(e) => return Err(e),
                 }
             }
-            for (table, cols, rows) in child_rows(&records[i], ids[i], field_ids) {
+            for (table, cols, rows) in child_rows(&records[i], ids[i], &mut next_case, field_ids) {
                 if rows.is_empty() {
                     continue;
                 }

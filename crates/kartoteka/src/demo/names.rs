@@ -409,3 +409,23 @@ pub const NOTES: &[&str] = &[
     "Preferuje kontakt mailowy.",
     "Wymaga faktury VAT.",
 ];
+
+pub const DEMO_CAMPAIGNS: &[&str] = &[
+    "Odnowienia 2026",
+    "Sprzedaż światłowodu",
+    "Ankieta satysfakcji",
+    "Windykacja",
+    "Oddzwonienia",
+];
+
+pub const DEMO_SEGMENTS: &[&str] = &["VIP", "Klienci biznesowi", "Nowi klienci", "Do weryfikacji"];
+
+/// Classifier (disposition) codes and their labels.
+pub const CLASSIFIERS: [(&str, &str); 6] = [
+    ("interested", "Zainteresowany"),
+    ("not_interested", "Niezainteresowany"),
+    ("callback", "Prośba o kontakt"),
+    ("wrong_number", "Błędny numer"),
+    ("sale", "Sprzedaż"),
+    ("no_answer", "Brak odpowiedzi"),
+];

@@ -76,6 +76,55 @@ async fn demo_records_are_valid_polish_records_found_by_identification() {
             "{raw}"
         );
     }
+    // Demo campaigns hold cases (with classifiers), demo segments hold records.
+    let campaigns: Value = t
+        .get(&t.admin_token, "/api/v1/campaigns")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cases: i64 = campaigns
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["records"].as_i64().unwrap())
+        .sum();
+    assert!((100..300).contains(&cases), "{cases} cases");
+    let segments: Value = t
+        .get(&t.admin_token, "/api/v1/segments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        segments
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["records"].as_i64().unwrap())
+            .sum::<i64>()
+            > 50
+    );
+    let with_case = items
+        .iter()
+        .find(|r| !r["campaigns"].as_array().unwrap().is_empty())
+        .unwrap();
+    let tabs = t
+        .app
+        .record_links(
+            &kartoteka_app::auth::system_actor(),
+            with_case["id"].as_str().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(!tabs.cases.is_empty() && tabs.cases.iter().all(|c| c.status.is_some()));
+    let classified: i64 = sqlx::query("SELECT COUNT(*) FROM case_classifiers")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert!(classified > 50, "{classified} classifier entries");
     // A second run adds to the first without clashing.
     kartoteka::demo::fill(&t.app, 100, 4, false).await.unwrap();
     let page: Value = t
