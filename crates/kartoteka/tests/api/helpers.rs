@@ -200,11 +200,7 @@ pub fn person() -> Value {
 
 /// A browser-like client logged in as `username`, with the page's CSRF token.
 pub async fn browser(t: &TestApp, username: &str, password: &str) -> (Client, String) {
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = cookie_client();
     let r = c
         .post(t.url("/login"))
         .form(&[
@@ -250,4 +246,13 @@ pub fn hidden(html: &str, name: &str) -> String {
         .replace("&amp;", "&")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+}
+
+/// A client that keeps cookies and does not follow redirects, as the UI tests need.
+pub fn cookie_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }

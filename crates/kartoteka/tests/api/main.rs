@@ -16,5 +16,6 @@ mod session;
 mod ui;
 mod ui_admin;
 mod ui_admin_groups;
+mod ui_admin_users;
 mod users;
 mod webdriver;

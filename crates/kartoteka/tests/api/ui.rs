@@ -1,6 +1,5 @@
 //! Render tests of the web UI over HTTP: every screen, its errors and the save paths.
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -8,11 +7,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn pages_ask_for_a_log_in_and_a_wrong_password_says_so() {
     let t = spawn_app().await;
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = cookie_client();
     let r = c.get(t.url("/records?q=x")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/login?next=/records%3Fq%3Dx");
