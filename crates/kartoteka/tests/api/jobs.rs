@@ -199,11 +199,14 @@ async fn an_interrupted_job_resumes_from_its_cursor_and_a_cancelled_one_stops() 
     // A job a killed server left running: its cursor says the first 500 were done.
     let spec = json!({"kind": "membership", "group": s["id"], "campaign": false, "add": true, "records": ids});
     let db = &t.app.db;
+    // One transaction, so the worker never sees the job still queued.
+    let mut tx = db.pool.begin().await.unwrap();
     let job =
-        kartoteka_store::jobs::insert(&db.pool, "membership", &spec.to_string(), 900, None, 0)
+        kartoteka_store::jobs::insert(&mut *tx, "membership", &spec.to_string(), 900, None, 0)
             .await
             .unwrap();
-    sqlx::query("UPDATE jobs SET state = 'running', cursor = 500, done = 500, heartbeat_at = 1 WHERE id = $1").bind(job).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE jobs SET state = 'running', cursor = 500, done = 500, heartbeat_at = 1 WHERE id = $1").bind(job).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
     let done = wait_for(&t, &t.admin_token, job).await;
     assert_eq!(
         (done["state"].as_str(), done["done"].as_i64()),
@@ -220,13 +223,15 @@ async fn an_interrupted_job_resumes_from_its_cursor_and_a_cancelled_one_stops() 
         "only the rows after the cursor were done, none twice"
     );
     // A job asked to stop before it ran does nothing.
+    let mut tx = db.pool.begin().await.unwrap();
     let job =
-        kartoteka_store::jobs::insert(&db.pool, "membership", &spec.to_string(), 900, None, 0)
+        kartoteka_store::jobs::insert(&mut *tx, "membership", &spec.to_string(), 900, None, 0)
             .await
             .unwrap();
-    kartoteka_store::jobs::request_cancel(&db.pool, job)
+    kartoteka_store::jobs::request_cancel(&mut *tx, job)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let done = wait_for(&t, &t.admin_token, job).await;
     assert_eq!(
         (done["state"].as_str(), done["done"].as_i64()),
