@@ -35,10 +35,11 @@ impl Lang {
     }
 
     /// The tables of this language: the main one, then the administration screens'.
-    fn tables(self) -> [&'static [(&'static str, &'static str)]; 2] {
+    fn tables(self) -> [&'static [(&'static str, &'static str)]; 4] {
+        use super::{i18n_admin as admin, i18n_cases as cases, i18n_filter as filter};
         match self {
-            Lang::En => [EN, super::i18n_admin::EN],
-            Lang::Pl => [PL, super::i18n_admin::PL],
+            Lang::En => [EN, admin::EN, cases::EN, filter::EN],
+            Lang::Pl => [PL, admin::PL, cases::PL, filter::PL],
         }
     }
 
@@ -513,6 +514,8 @@ mod tests {
         for (en, pl) in [
             (EN, PL),
             (super::super::i18n_admin::EN, super::super::i18n_admin::PL),
+            (super::super::i18n_cases::EN, super::super::i18n_cases::PL),
+            (super::super::i18n_filter::EN, super::super::i18n_filter::PL),
         ] {
             assert_eq!(keys(en), keys(pl), "the same keys in the same order");
             assert!(pl.iter().all(|(_, v)| !v.is_empty()));

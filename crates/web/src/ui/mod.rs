@@ -7,6 +7,8 @@ mod card_form;
 mod card_save;
 pub mod i18n;
 mod i18n_admin;
+mod i18n_cases;
+mod i18n_filter;
 mod list;
 mod live;
 mod login;
