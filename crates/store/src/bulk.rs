@@ -59,6 +59,7 @@ fn record_columns() -> Vec<&'static str> {
     let mut cols = vec!["id", "public_id", "kind"];
     cols.extend(TEXT_FIELDS);
     cols.extend(RECORD_META);
+    cols.extend(crate::search_keys::COLUMNS);
     cols
 }
 
@@ -66,6 +67,7 @@ fn record_columns() -> Vec<&'static str> {
 fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param> {
     let display = r.data.display_name(r.kind);
     let (sort_last, sort_first) = sort_keys(r.kind, &r.data, &display);
+    let keys = crate::search_keys::keys(|f| r.data.field(f), &display);
     let mut row: Vec<Param> = vec![
         id.into(),
         r.public_id.clone().into(),
@@ -84,6 +86,7 @@ fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param
         sort_last.into(),
         sort_first.into(),
     ]);
+    row.extend(keys);
     row
 }
 
@@ -100,9 +103,14 @@ fn child_rows(
         .custom
         .iter()
         .filter_map(|(k, v)| {
-            field_ids
-                .get(k)
-                .map(|f| vec![id.into(), (*f).into(), v.clone().into()])
+            field_ids.get(k).map(|f| {
+                vec![
+                    id.into(),
+                    (*f).into(),
+                    v.clone().into(),
+                    kartoteka_domain::text::fold(v).into(),
+                ]
+            })
         })
         .collect();
     let segments = r
@@ -146,7 +154,11 @@ fn child_rows(
     vec![
         phone_rows(id, &r.data),
         email_rows(id, &r.data),
-        ("custom_values", &["record_id", "field_id", "value"], custom),
+        (
+            "custom_values",
+            &["record_id", "field_id", "value", "folded"],
+            custom,
+        ),
         tag_rows(id, &r.data),
         (
             "record_segments",

@@ -31,6 +31,10 @@ struct Migration {
     version: i64,
     name: &'static str,
     sql: &'static str,
+    /// What only SQLite runs after `sql` (e.g. FTS5 tables and triggers).
+    sqlite: &'static str,
+    /// What only PostgreSQL runs after `sql` (e.g. extensions and GIN indexes).
+    postgres: &'static str,
 }
 
 const MIGRATIONS: &[Migration] = &[
@@ -38,31 +42,50 @@ const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "init",
         sql: include_str!("../migrations/0001_init.sql"),
+        sqlite: "",
+        postgres: "",
     },
     Migration {
         version: 2,
         name: "deferred_indexes",
         sql: include_str!("../migrations/0002_deferred_indexes.sql"),
+        sqlite: "",
+        postgres: "",
     },
     Migration {
         version: 3,
         name: "presence",
         sql: include_str!("../migrations/0003_presence.sql"),
+        sqlite: "",
+        postgres: "",
     },
     Migration {
         version: 4,
         name: "user_settings",
         sql: include_str!("../migrations/0004_user_settings.sql"),
+        sqlite: "",
+        postgres: "",
     },
     Migration {
         version: 5,
         name: "campaigns_segments",
         sql: include_str!("../migrations/0005_campaigns_segments.sql"),
+        sqlite: "",
+        postgres: "",
     },
     Migration {
         version: 6,
         name: "jobs",
         sql: include_str!("../migrations/0006_jobs.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
+        version: 7,
+        name: "search_keys",
+        sql: include_str!("../migrations/0007_search_keys.sql"),
+        sqlite: include_str!("../migrations/0007_search_keys.sqlite.sql"),
+        postgres: include_str!("../migrations/0007_search_keys.postgres.sql"),
     },
 ];
 
@@ -164,7 +187,13 @@ impl Db {
                 Backend::Sqlite => "",
                 Backend::Postgres => " COLLATE \"C\"",
             };
-            let sql = m.sql.replace("{{PK}}", pk).replace("{{C}}", collate_c);
+            let extra = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            let sql = format!("{}\n{extra}", m.sql)
+                .replace("{{PK}}", pk)
+                .replace("{{C}}", collate_c);
             let mut tx = self.begin_write().await?;
             sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *tx).await?;
             sqlx::query(
@@ -178,7 +207,8 @@ impl Db {
             tx.commit().await?;
             tracing::info!(version = m.version, name = m.name, "migration applied");
         }
-        self.restore_deferred_indexes().await
+        self.restore_deferred_indexes().await?;
+        crate::search_keys::backfill(self).await
     }
 
     /// Builds the indexes a bulk load dropped and did not rebuild (it was interrupted).

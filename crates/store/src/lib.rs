@@ -14,6 +14,7 @@ pub mod params;
 pub mod presence;
 pub mod records;
 mod row;
+pub mod search_keys;
 pub mod users;
 
 pub use db::{Backend, Db, Tx};

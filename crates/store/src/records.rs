@@ -61,6 +61,7 @@ pub async fn insert(
             "sort_last",
             "sort_first",
         ][..],
+        &crate::search_keys::COLUMNS[..],
     ]
     .concat();
     let mut sql = Sql::new(format!(
@@ -81,6 +82,10 @@ pub async fn insert(
         sort_last.into(),
         sort_first.into(),
     ]);
+    values.extend(crate::search_keys::keys(
+        |f| data.field(f),
+        meta.display_name,
+    ));
     for (i, v) in values.into_iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -113,6 +118,10 @@ pub async fn update(
     sql.push(", version = ").bind(version);
     sql.push(", sort_last = ").bind(sort_last);
     sql.push(", sort_first = ").bind(sort_first);
+    let keys = crate::search_keys::keys(|f| data.field(f), meta.display_name);
+    for (c, v) in crate::search_keys::COLUMNS.iter().zip(keys) {
+        sql.push(", ").push(c).push(" = ").bind(v);
+    }
     sql.push(" WHERE id = ").bind(id);
     sql.query().execute(&mut *conn).await?;
     Ok(())
@@ -241,12 +250,14 @@ pub async fn replace_children(
         statements.push(del);
         if let Some(v) = data.custom.get(key) {
             let mut ins =
-                Sql::new("INSERT INTO custom_values (record_id, field_id, value) VALUES (");
+                Sql::new("INSERT INTO custom_values (record_id, field_id, value, folded) VALUES (");
             ins.bind(id)
                 .push(", ")
                 .bind(*field_id)
                 .push(", ")
                 .bind(v.clone())
+                .push(", ")
+                .bind(kartoteka_domain::text::fold(v))
                 .push(")");
             statements.push(ins);
         }
