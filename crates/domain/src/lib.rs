@@ -28,5 +28,6 @@ impl Invalid {
 
 pub mod access;
 pub mod field;
+pub mod filter;
 pub mod record;
 pub mod time;
