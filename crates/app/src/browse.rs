@@ -1,7 +1,7 @@
 //! The UI's record list (paged by number, searched by phone, e-mail, ID or last-name
 //! prefix) and what a card's tabs list.
 
-use kartoteka_domain::access::RecordScope;
+use kartoteka_domain::filter::Cond;
 use kartoteka_domain::ids::PublicId;
 use kartoteka_domain::phone::normalize_phone_query;
 use kartoteka_store::cards::{self, Card};
@@ -10,7 +10,7 @@ use kartoteka_store::records as store;
 
 use crate::records::parse_sort;
 use crate::views::RecordView;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{Actor, App, AppResult};
 
 /// One page of the UI's record list.
 pub struct Browse {
@@ -25,19 +25,14 @@ impl App {
         &self,
         actor: &Actor,
         q: &str,
+        conds: &[Cond],
         sort: Option<&str>,
         page: i64,
         per_page: i64,
     ) -> AppResult<Browse> {
         let (sort, descending) = parse_sort(sort)?;
-        let agent = match actor.record_scope() {
-            _ if actor.role == kartoteka_domain::access::Role::Integration => {
-                return Err(AppError::forbidden());
-            }
-            RecordScope::All => None,
-            RecordScope::AgentCampaigns => Some(actor.user_id),
-            RecordScope::None => return Err(AppError::forbidden()),
-        };
+        let w = self.scope(actor, conds)?;
+        let agent = w.agent;
         let q = q.trim();
         let digits = q.chars().filter(char::is_ascii_digit).count();
         let contact = if q.contains('@') {
@@ -68,16 +63,16 @@ impl App {
                 }
                 let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
                 let offset = (page.max(1) - 1) * per_page;
+                let w = self.plan(w, key.as_deref()).await?;
                 let browse = list::Browse {
-                    agent,
                     prefix_key: key.as_deref(),
                     sort,
                     descending,
                     offset,
                     limit: per_page,
                 };
-                let ids = list::browse(&self.db.pool, &browse).await?;
-                let total = list::browse_count(&self.db.pool, agent, key.as_deref()).await?
+                let ids = list::browse(&self.db.pool, &browse, &w).await?;
+                let total = list::browse_count(&self.db.pool, &w, key.as_deref()).await?
                     + cards.len() as i64;
                 for c in cards::by_ids(&self.db.pool, self.db.backend, &ids).await? {
                     if !cards.iter().any(|x: &Card| x.id == c.id) {

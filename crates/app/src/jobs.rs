@@ -8,7 +8,7 @@ use kartoteka_domain::ids::PublicId;
 use kartoteka_domain::time::{now_ms, to_rfc3339};
 use kartoteka_store::groups::{self, GroupKind};
 use kartoteka_store::jobs::{self, Job};
-use kartoteka_store::{StoreError, records as store, users};
+use kartoteka_store::{StoreError, bulk_ops, users};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -36,14 +36,73 @@ pub enum JobSpec {
         add: bool,
         records: Vec<String>,
     },
+    /// Add tags to records, or remove them.
+    Tags {
+        add: bool,
+        tags: Vec<String>,
+        records: Vec<String>,
+    },
+    /// Delete records.
+    Delete { records: Vec<String> },
 }
 
 impl JobSpec {
     fn kind(&self) -> &'static str {
         match self {
             JobSpec::Membership { .. } => "membership",
+            JobSpec::Tags { .. } => "tags",
+            JobSpec::Delete { .. } => "delete",
         }
     }
+
+    fn records(&self) -> &[String] {
+        match self {
+            JobSpec::Membership { records, .. }
+            | JobSpec::Tags { records, .. }
+            | JobSpec::Delete { records } => records,
+        }
+    }
+
+    /// The audit log's name of the action.
+    fn action(&self) -> String {
+        match self {
+            JobSpec::Membership { add, campaign, .. } => format!(
+                "bulk_{}_{}",
+                if *add { "add_to" } else { "remove_from" },
+                if *campaign { "campaign" } else { "segment" }
+            ),
+            JobSpec::Tags { add, .. } => {
+                format!("bulk_{}_tags", if *add { "add" } else { "remove" })
+            }
+            JobSpec::Delete { .. } => "bulk_delete".into(),
+        }
+    }
+}
+
+/// Which records a bulk action takes: listed by public ID, or all that match a filter
+/// (resolved when the action is submitted).
+#[derive(Debug, Clone)]
+pub enum BulkTarget {
+    Ids(Vec<String>),
+    Filter(kartoteka_domain::filter::Filter),
+}
+
+/// What a bulk action does.
+#[derive(Debug, Clone)]
+pub enum BulkAction {
+    Membership {
+        kind: GroupKind,
+        group: i64,
+        add: bool,
+    },
+    Tags {
+        add: bool,
+        tags: Vec<String>,
+    },
+    /// `confirm` must be the number of records to delete.
+    Delete {
+        confirm: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -126,10 +185,94 @@ impl App {
         self.submit(actor, &spec).await
     }
 
-    async fn submit(&self, actor: &Actor, spec: &JobSpec) -> AppResult<JobView> {
-        let total = match spec {
-            JobSpec::Membership { records, .. } => records.len() as i64,
+    /// Queues a bulk action on listed records or on every record a filter finds.
+    pub async fn submit_bulk(
+        &self,
+        actor: &Actor,
+        target: BulkTarget,
+        action: BulkAction,
+    ) -> AppResult<JobView> {
+        if !actor.may_use_record_base() {
+            return Err(AppError::Forbidden(
+                "bulk actions need access to the record base".into(),
+            ));
+        }
+        if matches!(action, BulkAction::Delete { .. }) && !actor.may_delete_records() {
+            return Err(AppError::Forbidden(
+                "your role may not delete records".into(),
+            ));
+        }
+        let records = match target {
+            BulkTarget::Ids(ids) => ids,
+            BulkTarget::Filter(f) => {
+                let conds = self.check_filter(&f).await?;
+                self.matching_ids(actor, &conds).await?
+            }
         };
+        if records.is_empty() {
+            return Err(AppError::invalid(
+                "ids",
+                "empty",
+                "no records are selected or match the filter",
+            ));
+        }
+        if records.len() > MAX_RECORDS {
+            return Err(AppError::invalid(
+                "ids",
+                "out_of_range",
+                format!("one bulk action takes at most {MAX_RECORDS} records"),
+            ));
+        }
+        match action {
+            BulkAction::Membership { kind, group, add } => {
+                self.submit_membership(actor, kind, group, add, records)
+                    .await
+            }
+            BulkAction::Tags { add, tags } => {
+                let mut clean = Vec::new();
+                for t in &tags {
+                    let t = t.trim();
+                    if t.is_empty() || t.chars().count() > 100 {
+                        return Err(AppError::invalid(
+                            "tags",
+                            "invalid_tag",
+                            "a tag is 1 to 100 characters",
+                        ));
+                    }
+                    if !clean.iter().any(|c: &String| c == t) {
+                        clean.push(t.to_string());
+                    }
+                }
+                if clean.is_empty() {
+                    return Err(AppError::invalid(
+                        "tags",
+                        "required",
+                        "give at least one tag",
+                    ));
+                }
+                let spec = JobSpec::Tags {
+                    add,
+                    tags: clean,
+                    records,
+                };
+                self.submit(actor, &spec).await
+            }
+            BulkAction::Delete { confirm } => {
+                let n = records.len() as i64;
+                if confirm != Some(n) {
+                    return Err(AppError::invalid(
+                        "confirm",
+                        "confirmation_required",
+                        format!("this deletes {n} records; send confirm={n} to go ahead"),
+                    ));
+                }
+                self.submit(actor, &JobSpec::Delete { records }).await
+            }
+        }
+    }
+
+    async fn submit(&self, actor: &Actor, spec: &JobSpec) -> AppResult<JobView> {
+        let total = spec.records().len() as i64;
         let params =
             serde_json::to_string(spec).map_err(|e| AppError::Unexpected(e.to_string()))?;
         let by = (actor.user_id > 0).then_some(actor.user_id);
@@ -233,54 +376,59 @@ impl App {
         let spec: JobSpec = serde_json::from_str(&job.params)
             .map_err(|e| AppError::Unexpected(format!("job parameters: {e}")))?;
         let actor = self.job_actor(job).await?;
-        let JobSpec::Membership {
-            group,
-            campaign,
-            add,
-            records,
-        } = &spec;
         if !actor.may_use_record_base() {
             return Err(AppError::Forbidden(
                 "the job's user no longer has access to the record base".into(),
             ));
         }
-        let kind = if *campaign {
-            GroupKind::Campaign
-        } else {
-            GroupKind::Segment
-        };
+        let records = spec.records();
         let mut result: Value = serde_json::from_str(&job.result).unwrap_or(json!({}));
         let mut cursor = job.cursor as usize;
         let mut done = job.done;
+        let by = (actor.user_id > 0).then_some(actor.user_id);
         while cursor < records.len() {
             if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
                 return Ok("cancelled");
             }
             let end = (cursor + CHUNK).min(records.len());
+            let chunk = &records[cursor..end];
             let mut tx = self.db.begin_write().await?;
+            let found = bulk_ops::resolve(&mut tx, chunk).await?;
+            let ids: Vec<i64> = found.values().copied().collect();
+            let now = now_ms();
+            let changed: Vec<i64> = match &spec {
+                JobSpec::Membership {
+                    group,
+                    campaign,
+                    add,
+                    ..
+                } => {
+                    let kind = if *campaign {
+                        GroupKind::Campaign
+                    } else {
+                        GroupKind::Segment
+                    };
+                    if *add {
+                        bulk_ops::add_members(&mut tx, kind, *group, &ids, now).await?
+                    } else {
+                        bulk_ops::remove_members(&mut tx, kind, *group, &ids).await?
+                    }
+                }
+                JobSpec::Tags { add, tags, .. } => {
+                    bulk_ops::change_tags(&mut tx, &ids, tags, *add, now, by).await?
+                }
+                JobSpec::Delete { .. } => bulk_ops::delete(&mut tx, &ids).await?,
+            };
+            let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
             let mut changed_ids = Vec::new();
-            for pid in &records[cursor..end] {
-                let outcome = match PublicId::parse(pid) {
-                    Err(_) => Err("not a record ID"),
-                    Ok(p) => match store::find(&mut tx, p.as_str()).await? {
-                        None => Err("no such record"),
-                        Some((rid, _)) => {
-                            let changed = if *add {
-                                groups::add_member(&mut tx, kind, *group, rid, now_ms()).await?
-                            } else {
-                                groups::remove_member(&mut tx, kind, *group, rid).await?
-                            };
-                            if changed {
-                                changed_ids.push(p.to_string());
-                            }
-                            Ok(changed)
-                        }
-                    },
-                };
-                let counter = match outcome {
-                    Ok(true) => "changed",
-                    Ok(false) => "unchanged",
-                    Err(reason) => {
+            for pid in chunk {
+                let counter = match found.get(pid) {
+                    None => {
+                        let reason = if PublicId::parse(pid).is_err() {
+                            "not a record ID"
+                        } else {
+                            "no such record"
+                        };
                         let failed = result["failed"].as_array().map(Vec::len).unwrap_or(0);
                         if failed < MAX_LISTED_FAILURES {
                             let mut list = result["failed"].as_array().cloned().unwrap_or_default();
@@ -289,6 +437,11 @@ impl App {
                         }
                         "failed_count"
                     }
+                    Some(id) if changed.contains(id) => {
+                        changed_ids.push(pid.clone());
+                        "changed"
+                    }
+                    Some(_) => "unchanged",
                 };
                 result[counter] = json!(result[counter].as_i64().unwrap_or(0) + 1);
                 done += 1;
@@ -310,11 +463,16 @@ impl App {
         // One audit entry for the whole bulk action, naming the job and what it changed.
         let changed = jobs::items(&self.db.pool, job.id).await?;
         let mut tx = self.db.begin_write().await?;
-        let action = format!(
-            "bulk_{}_{}",
-            if *add { "add_to" } else { "remove_from" },
-            if *campaign { "campaign" } else { "segment" }
-        );
+        let action = spec.action();
+        let what = match &spec {
+            JobSpec::Membership {
+                group, campaign, ..
+            } => {
+                json!({"group": group, "campaign": campaign})
+            }
+            JobSpec::Tags { tags, .. } => json!({ "tags": tags }),
+            JobSpec::Delete { .. } => json!({}),
+        };
         crate::audit::record(
             &mut tx,
             &actor,
@@ -322,7 +480,7 @@ impl App {
             "job",
             Some(&job.id.to_string()),
             json!({
-                "group": group, "result": result, "records": changed,
+                "action": what, "result": result, "records": changed,
             }),
         )
         .await?;

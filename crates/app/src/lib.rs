@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod browse;
+pub mod cases;
 pub mod dictionaries;
 pub mod error;
 pub mod events;
@@ -12,6 +13,8 @@ pub mod groups;
 pub mod jobs;
 pub mod presence;
 pub mod records;
+pub mod saved_views;
+pub mod search;
 pub mod settings;
 pub mod users;
 pub mod views;

@@ -341,14 +341,17 @@ impl App {
     }
 
     pub async fn list_records(&self, actor: &Actor, params: &ListParams) -> AppResult<RecordPage> {
-        let agent = match actor.record_scope() {
-            _ if actor.role == kartoteka_domain::access::Role::Integration => {
-                return Err(AppError::forbidden());
-            }
-            RecordScope::All => None,
-            RecordScope::AgentCampaigns => Some(actor.user_id),
-            RecordScope::None => return Err(AppError::forbidden()),
-        };
+        self.search_records(actor, &[], params).await
+    }
+
+    /// A page of the records matching checked criteria (`check_filter`), with the total.
+    pub async fn search_records(
+        &self,
+        actor: &Actor,
+        conds: &[kartoteka_domain::filter::Cond],
+        params: &ListParams,
+    ) -> AppResult<RecordPage> {
+        let w = self.scope(actor, conds)?;
         let (sort, descending) = parse_sort(params.sort.as_deref())?;
         let limit = params.limit.unwrap_or(50);
         if !(1..=1000).contains(&limit) {
@@ -368,10 +371,20 @@ impl App {
             descending,
             after,
             limit,
-            agent,
         };
-        let (ids, next) = list::page(&self.db.pool, &query).await?;
-        let total = list::count(&self.db.pool, agent).await?;
+        let total = list::count(&self.db.pool, &w).await?;
+        let w = if total > 2000
+            && !conds.is_empty()
+            && self.db.backend == kartoteka_store::Backend::Sqlite
+        {
+            kartoteka_store::filter::Where {
+                unindexed: true,
+                ..w
+            }
+        } else {
+            w
+        };
+        let (ids, next) = list::page(&self.db.pool, &query, &w).await?;
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
         Ok(RecordPage {
             items: cards.iter().map(|c| RecordView::new(c, actor)).collect(),

@@ -21,7 +21,7 @@ impl GroupKind {
         }
     }
     /// The table linking records to the group, and its group column.
-    fn members(self) -> (&'static str, &'static str) {
+    pub(crate) fn members(self) -> (&'static str, &'static str) {
         match self {
             GroupKind::Campaign => ("cases", "campaign_id"),
             GroupKind::Segment => ("record_segments", "segment_id"),

@@ -2,11 +2,14 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod bulk_ops;
 pub mod cards;
+pub mod cases;
 pub mod db;
 pub mod dictionaries;
 pub mod fast;
 pub mod fields;
+pub mod filter;
 pub mod groups;
 pub mod jobs;
 pub mod list;
@@ -16,6 +19,7 @@ pub mod records;
 mod row;
 pub mod search_keys;
 pub mod users;
+pub mod views;
 
 pub use db::{Backend, Db, Tx};
 pub use sqlx::Error as SqlxError;

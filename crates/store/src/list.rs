@@ -2,7 +2,7 @@
 
 use sqlx::{Any, Executor, Row};
 
-use crate::cards::push_agent_scope;
+use crate::filter::Where;
 use crate::params::{Param, Sql};
 use crate::{Result, StoreError};
 
@@ -36,24 +36,20 @@ pub struct ListQuery {
     pub descending: bool,
     pub after: Option<Position>,
     pub limit: i64,
-    /// Only the records this agent reaches.
-    pub agent: Option<i64>,
 }
 
 /// One page: internal IDs in order, and the position after the last one when more follow.
 pub async fn page<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     q: &ListQuery,
+    w: &Where<'_>,
 ) -> Result<(Vec<i64>, Option<Position>)> {
     let cols = q.sort.columns();
     let mut sql = Sql::new(format!(
         "SELECT r.id, {} FROM records r WHERE 1 = 1",
         cols.join(", ")
     ));
-    if let Some(user) = q.agent {
-        sql.push(" AND ");
-        push_agent_scope(&mut sql, "r.id", user);
-    }
+    w.push(&mut sql);
     if let Some(after) = &q.after {
         if after.len() != cols.len() {
             return Err(StoreError::Corrupt(
@@ -102,22 +98,44 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(
     Ok((ids, next))
 }
 
-pub async fn count<'e, E: Executor<'e, Database = Any>>(
+pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) -> Result<i64> {
+    browse_count(exec, w, None).await
+}
+
+/// Whether more than `cap` records match: cheap where the filter has an index (it stops
+/// at `cap`), and it tells a broad filter (page best read in sort order) from a narrow one
+/// (page best read from the filter's index, then sorted).
+pub async fn more_than<'e, E: Executor<'e, Database = Any>>(
     exec: E,
-    agent: Option<i64>,
-) -> Result<i64> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM records r");
-    if let Some(user) = agent {
-        sql.push(" WHERE ");
-        push_agent_scope(&mut sql, "r.id", user);
-    }
-    Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
+    w: &Where<'_>,
+    prefix_key: Option<&str>,
+    cap: i64,
+) -> Result<bool> {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM records r WHERE 1 = 1");
+    push_browse_filter(&mut sql, w, prefix_key);
+    sql.push(" LIMIT ").bind(cap + 1).push(") t");
+    let n: i64 = sql.query().fetch_one(exec).await?.try_get(0)?;
+    Ok(n > cap)
+}
+
+/// The public IDs of every matching record, in the order they were stored (bulk actions).
+pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    w: &Where<'_>,
+) -> Result<Vec<String>> {
+    let mut sql = Sql::new("SELECT r.public_id FROM records r WHERE 1 = 1");
+    w.push(&mut sql);
+    sql.push(" ORDER BY r.id");
+    let rows = sql.query().fetch_all(exec).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// A page of the UI's browsing: records optionally only those whose last-name sort key
 /// starts with `prefix_key`, in `sort` order, at an offset.
 pub struct Browse<'a> {
-    pub agent: Option<i64>,
     pub prefix_key: Option<&'a str>,
     pub sort: SortKey,
     pub descending: bool,
@@ -128,10 +146,11 @@ pub struct Browse<'a> {
 pub async fn browse<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     b: &Browse<'_>,
+    w: &Where<'_>,
 ) -> Result<Vec<i64>> {
-    let (agent, prefix_key, offset, limit) = (b.agent, b.prefix_key, b.offset, b.limit);
+    let (prefix_key, offset, limit) = (b.prefix_key, b.offset, b.limit);
     let mut sql = Sql::new("SELECT r.id FROM records r WHERE 1 = 1");
-    push_browse_filter(&mut sql, agent, prefix_key);
+    push_browse_filter(&mut sql, w, prefix_key);
     let dir = if b.descending { " DESC" } else { "" };
     let order: Vec<String> = b
         .sort
@@ -151,19 +170,23 @@ pub async fn browse<'e, E: Executor<'e, Database = Any>>(
 
 pub async fn browse_count<'e, E: Executor<'e, Database = Any>>(
     exec: E,
-    agent: Option<i64>,
+    w: &Where<'_>,
     prefix_key: Option<&str>,
 ) -> Result<i64> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
-    push_browse_filter(&mut sql, agent, prefix_key);
+    push_browse_filter(
+        &mut sql,
+        &Where {
+            unindexed: false,
+            ..*w
+        },
+        prefix_key,
+    );
     Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
 }
 
-fn push_browse_filter(sql: &mut Sql, agent: Option<i64>, prefix_key: Option<&str>) {
-    if let Some(user) = agent {
-        sql.push(" AND ");
-        push_agent_scope(sql, "r.id", user);
-    }
+fn push_browse_filter(sql: &mut Sql, w: &Where<'_>, prefix_key: Option<&str>) {
+    w.push(sql);
     if let Some(k) = prefix_key {
         // Every key starting with `k` sorts between `k` and `k` + the highest character.
         sql.push(" AND r.sort_last >= ").bind(k.to_string());

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kartoteka_app::jobs::JobView;
+use kartoteka_app::jobs::{BulkAction, BulkTarget, JobView};
 use kartoteka_app::{App, AppError};
+use kartoteka_domain::filter::Filter;
 use kartoteka_store::groups::GroupKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,6 +19,8 @@ use crate::problem::ApiResult;
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(bulk_membership))
+        .routes(routes!(bulk_tags))
+        .routes(routes!(bulk_delete))
         .routes(routes!(list_jobs))
         .routes(routes!(get_job))
         .routes(routes!(cancel_job))
@@ -33,8 +36,87 @@ pub struct MembershipInput {
     group: i64,
     /// `add` or `remove`.
     action: String,
-    /// Public IDs of the records.
-    ids: Vec<String>,
+    /// Public IDs of the records (or give `filter`).
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    /// Every record matching this filter (SPEC "Filter model"), instead of `ids`.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    filter: Option<Filter>,
+}
+
+fn target(ids: Option<Vec<String>>, filter: Option<Filter>) -> ApiResult<BulkTarget> {
+    match (ids, filter) {
+        (Some(ids), None) => Ok(BulkTarget::Ids(ids)),
+        (None, Some(f)) => Ok(BulkTarget::Filter(f)),
+        _ => Err(AppError::invalid("ids", "required", "give either ids or filter").into()),
+    }
+}
+
+/// Tags to add to records or remove from them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsInput {
+    /// `add` or `remove`.
+    action: String,
+    tags: Vec<String>,
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    filter: Option<Filter>,
+}
+
+/// Add tags to records or remove them, as a background job.
+#[utoipa::path(post, path = "/api/v1/records/bulk/tags", tag = "jobs", request_body = TagsInput,
+    responses((status = 202, body = JobView), (status = 403), (status = 422)))]
+async fn bulk_tags(
+    State(app): State<App>,
+    c: Caller,
+    JsonBody(i): JsonBody<TagsInput>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let add = add_or_remove(&i.action)?;
+    let action = BulkAction::Tags { add, tags: i.tags };
+    let job = app
+        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Records to delete.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteInput {
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    filter: Option<Filter>,
+    /// The number of records this deletes (a 422 names it when missing or different).
+    confirm: Option<i64>,
+}
+
+/// Delete records, as a background job; `confirm` must name how many.
+#[utoipa::path(post, path = "/api/v1/records/bulk/delete", tag = "jobs", request_body = DeleteInput,
+    responses((status = 202, body = JobView), (status = 403), (status = 422)))]
+async fn bulk_delete(
+    State(app): State<App>,
+    c: Caller,
+    JsonBody(i): JsonBody<DeleteInput>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let action = BulkAction::Delete { confirm: i.confirm };
+    let job = app
+        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+fn add_or_remove(action: &str) -> ApiResult<bool> {
+    match action {
+        "add" => Ok(true),
+        "remove" => Ok(false),
+        _ => Err(AppError::invalid("action", "invalid", "add or remove").into()),
+    }
 }
 
 /// Add records to a campaign or segment, or remove them, as a background job. Records that
@@ -51,13 +133,14 @@ async fn bulk_membership(
         "segment" => GroupKind::Segment,
         _ => return Err(AppError::invalid("group_kind", "invalid", "campaign or segment").into()),
     };
-    let add = match i.action.as_str() {
-        "add" => true,
-        "remove" => false,
-        _ => return Err(AppError::invalid("action", "invalid", "add or remove").into()),
+    let add = add_or_remove(&i.action)?;
+    let action = BulkAction::Membership {
+        kind,
+        group: i.group,
+        add,
     };
     let job = app
-        .submit_membership(&c.actor, kind, i.group, add, i.ids)
+        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }

@@ -1,11 +1,13 @@
 //! The JSON API, `/api/v1`, described by the OpenAPI document generated from these handlers.
 
 mod body;
+mod cases;
 mod dictionaries;
 mod fields;
 mod groups;
 mod jobs;
 mod records;
+mod search;
 mod session;
 mod users;
 
@@ -57,8 +59,10 @@ impl Modify for Security {
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(records::router())
+        .merge(search::router())
         .merge(fields::router())
         .merge(groups::router())
+        .merge(cases::router())
         .merge(jobs::router())
         .merge(dictionaries::router())
         .merge(users::router())

@@ -280,7 +280,7 @@ pub async fn page(
     let page = q.page.unwrap_or(1).max(1);
     let sort = q.sort.unwrap_or_else(|| "last_name".into());
     let found = match app
-        .browse(&s.actor, &text, Some(&sort), page, PER_PAGE)
+        .browse(&s.actor, &text, &[], Some(&sort), page, PER_PAGE)
         .await
     {
         Ok(f) => f,

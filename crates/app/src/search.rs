@@ -1,0 +1,88 @@
+//! Filtering the record base (SPEC C4): checking a filter against the catalog and the
+//! custom fields, and the pages, counts and ID sets of its result within the actor's reach.
+
+use kartoteka_domain::access::{RecordScope, Role};
+use kartoteka_domain::filter::{self, Cond, Filter};
+use kartoteka_store::filter::Where;
+use kartoteka_store::{Backend, list};
+
+use crate::{Actor, App, AppError, AppResult};
+
+/// Above this many matches a page is read in sort order rather than from the filter's index.
+const BROAD: i64 = 2000;
+
+impl App {
+    /// The agent whose reach limits what `actor` lists (None: everything); integrations and
+    /// roles without record access may not list.
+    pub fn list_scope(actor: &Actor) -> AppResult<Option<i64>> {
+        match actor.record_scope() {
+            _ if actor.role == Role::Integration => Err(AppError::forbidden()),
+            RecordScope::All => Ok(None),
+            RecordScope::AgentCampaigns => Ok(Some(actor.user_id)),
+            RecordScope::None => Err(AppError::forbidden()),
+        }
+    }
+
+    /// Checks a filter; errors name `filter.all[i].field|op|value`.
+    pub async fn check_filter(&self, filter: &Filter) -> AppResult<Vec<Cond>> {
+        if filter.all.is_empty() {
+            return Ok(Vec::new());
+        }
+        let custom = self.custom_definitions().await?;
+        let ctx = filter::Context {
+            custom: &custom,
+            zone: self.settings.zone,
+            default_region: &self.settings.default_region,
+        };
+        filter::check(filter, &ctx).map_err(|errors| {
+            AppError::Validation(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.field = format!("filter.{}", e.field);
+                        e
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// The query scope of `conds` for `actor`.
+    pub(crate) fn scope<'a>(&self, actor: &Actor, conds: &'a [Cond]) -> AppResult<Where<'a>> {
+        Ok(Where {
+            conds,
+            agent: App::list_scope(actor)?,
+            me: Some(actor.user_id),
+            backend: self.db.backend,
+            unindexed: false,
+        })
+    }
+
+    /// Decides how a page of `w` is best read (see `Where::unindexed`).
+    pub(crate) async fn plan<'a>(
+        &self,
+        w: Where<'a>,
+        prefix_key: Option<&str>,
+    ) -> AppResult<Where<'a>> {
+        if self.db.backend != Backend::Sqlite || w.conds.is_empty() {
+            return Ok(w);
+        }
+        let broad = list::more_than(&self.db.pool, &w, prefix_key, BROAD).await?;
+        Ok(Where {
+            unindexed: broad,
+            ..w
+        })
+    }
+
+    /// How many records match the filter within the actor's reach.
+    pub async fn count_matching(&self, actor: &Actor, conds: &[Cond]) -> AppResult<i64> {
+        let w = self.scope(actor, conds)?;
+        Ok(list::count(&self.db.pool, &w).await?)
+    }
+
+    /// The public IDs of every record matching the filter within the actor's reach.
+    pub async fn matching_ids(&self, actor: &Actor, conds: &[Cond]) -> AppResult<Vec<String>> {
+        let w = self.scope(actor, conds)?;
+        Ok(list::all_ids(&self.db.pool, &w).await?)
+    }
+}
