@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod cases;
 mod cli;
 mod demo;
 mod fields;
@@ -12,6 +13,7 @@ mod helpers;
 mod identify;
 mod jobs;
 mod records;
+mod search;
 mod session;
 mod ui;
 mod ui_admin;

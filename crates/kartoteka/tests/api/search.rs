@@ -1,0 +1,410 @@
+//! The filter engine through `POST /api/v1/records/search` and bulk actions by filter.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, field_errors, problem, spawn_app};
+
+async fn search(t: &TestApp, token: &str, all: Value) -> Value {
+    let r = t
+        .post(
+            token,
+            "/api/v1/records/search",
+            json!({"filter": {"all": all}, "limit": 100}),
+        )
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// The last names found, sorted as the list sorts them.
+async fn names(t: &TestApp, all: Value) -> Vec<String> {
+    let page = search(t, &t.admin_token, all).await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(page["total"].as_u64().unwrap() as usize, items.len());
+    items
+        .iter()
+        .map(|i| {
+            i["last_name"]
+                .as_str()
+                .or(i["organization_name"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+async fn seed(t: &TestApp) -> Vec<Value> {
+    let people = [
+        (
+            "Jan",
+            "KOWALSKI",
+            "Łódź",
+            "ul. Piotrkowska 1",
+            "600100200",
+            "2025-03-01",
+        ),
+        (
+            "Anna",
+            "Kowalska",
+            "Warszawa",
+            "ul. Grzybowska 5",
+            "600100201",
+            "2025-06-15",
+        ),
+        (
+            "Piotr",
+            "Nowak",
+            "Kraków",
+            "Rynek Główny 3",
+            "600100202",
+            "2025-06-30",
+        ),
+        (
+            "Zofia",
+            "Grzybowska",
+            "Łódź",
+            "ul. Zielona 7",
+            "600100203",
+            "2026-01-10",
+        ),
+        (
+            "Ewa",
+            "Wiśniewska",
+            "Gdańsk",
+            "ul. Długa 2",
+            "600100204",
+            "2026-02-01",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (first, last, city, addr, phone, _) in people {
+        out.push(
+            t.create(
+                json!({"kind": "person", "first_name": first, "last_name": last,
+                "city": city, "address_line1": addr, "phones": [phone],
+                "emails": [format!("{}@example.pl", first.to_lowercase())],
+                "tags": if last.to_lowercase().starts_with("kow") { json!(["vip"]) } else { json!([]) }}),
+            )
+            .await,
+        );
+    }
+    out.push(
+        t.create(
+            json!({"kind": "organization", "organization_name": "Łódzka Spółdzielnia",
+            "nip": "526-000-12-46", "city": "Łódź"}),
+        )
+        .await,
+    );
+    out
+}
+
+#[tokio::test]
+async fn text_criteria_take_wildcards_ignoring_case_and_polish_diacritics() {
+    let t = spawn_app().await;
+    seed(&t).await;
+    let like = |f: &str, v: &str| json!([{"field": f, "op": "like", "value": v}]);
+    assert_eq!(names(&t, like("last_name", "%ski")).await, ["KOWALSKI"]);
+    assert_eq!(
+        names(&t, like("last_name", "%SKA")).await,
+        ["Grzybowska", "Kowalska", "Wiśniewska"]
+    );
+    assert_eq!(
+        names(&t, like("last_name", "kowal%")).await,
+        ["Kowalska", "KOWALSKI"]
+    );
+    assert_eq!(
+        names(&t, like("last_name", "%wiSNIew%")).await,
+        ["Wiśniewska"]
+    );
+    assert_eq!(names(&t, like("last_name", "%ow%")).await.len(), 4);
+    assert_eq!(names(&t, like("last_name", "nowak")).await, ["Nowak"]);
+    assert_eq!(names(&t, like("last_name", "k%ska")).await, ["Kowalska"]);
+    assert_eq!(
+        names(&t, like("city", "%lodz%")).await,
+        ["Grzybowska", "KOWALSKI", "Łódzka Spółdzielnia"]
+    );
+    // A trigram-sized infix, and the address (either line).
+    assert_eq!(names(&t, like("address", "%rzyb%")).await, ["Kowalska"]);
+    assert_eq!(
+        names(&t, like("display_name", "%spółdz%")).await,
+        ["Łódzka Spółdzielnia"]
+    );
+    let empty = names(&t, json!([{"field": "last_name", "op": "empty"}])).await;
+    assert_eq!(empty, ["Łódzka Spółdzielnia"]);
+}
+
+#[tokio::test]
+async fn contact_identifier_date_and_membership_criteria() {
+    let t = spawn_app().await;
+    let recs = seed(&t).await;
+    let one = |f: &str, op: &str, v: Value| json!([{"field": f, "op": op, "value": v}]);
+    assert_eq!(
+        names(&t, one("phone", "eq", json!("+48 600-100-202"))).await,
+        ["Nowak"]
+    );
+    assert_eq!(
+        names(&t, one("email", "eq", json!("ANNA@example.pl"))).await,
+        ["Kowalska"]
+    );
+    assert_eq!(
+        names(&t, one("nip", "eq", json!("PL5260001246"))).await,
+        ["Łódzka Spółdzielnia"]
+    );
+    assert_eq!(
+        names(&t, one("id", "in", json!([recs[2]["id"], recs[4]["id"]]))).await,
+        ["Nowak", "Wiśniewska"]
+    );
+    assert_eq!(names(&t, one("tags", "in", json!(["vip"]))).await.len(), 2);
+    assert_eq!(
+        names(&t, one("kind", "eq", json!("organization")))
+            .await
+            .len(),
+        1
+    );
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        names(&t, one("created_at", "eq", json!(today))).await.len(),
+        6
+    );
+    assert_eq!(
+        names(&t, one("created_at", "lt", json!("2020-01-01")))
+            .await
+            .len(),
+        0
+    );
+    // Campaigns: the same case answers the case criteria together.
+    let c: Value = t
+        .post(
+            &t.admin_token,
+            "/api/v1/campaigns",
+            json!({"name": "Jesień"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for r in &recs[..2] {
+        let r = t
+            .call(
+                &t.admin_token,
+                reqwest::Method::PUT,
+                &format!(
+                    "/api/v1/records/{}/campaigns/{}",
+                    r["id"].as_str().unwrap(),
+                    c["id"]
+                ),
+                None,
+            )
+            .await;
+        assert!(r.status().is_success());
+    }
+    let all = json!([
+        {"field": "campaigns", "op": "in", "value": [c["id"]]},
+        {"field": "city", "op": "like", "value": "łódź"}
+    ]);
+    assert_eq!(names(&t, all).await, ["KOWALSKI"]);
+    assert_eq!(
+        names(&t, one("campaigns", "empty", Value::Null))
+            .await
+            .len(),
+        4
+    );
+    assert_eq!(
+        names(&t, json!([{"field": "case.attempts", "op": "lt", "value": 1}, {"field": "campaigns", "op": "in", "value": [c["id"]]}]))
+            .await
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_filter_names_the_criterion_and_agents_search_only_their_records() {
+    let t = spawn_app().await;
+    let recs = seed(&t).await;
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/search",
+            json!({"filter": {"all": [
+                {"field": "last_name", "op": "like", "value": "%a"},
+                {"field": "created_at", "op": "gt", "value": "soon"},
+                {"field": "shoe", "op": "eq", "value": 1}]}}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p),
+        [
+            (
+                "filter.all[1].value".to_string(),
+                "invalid_date".to_string()
+            ),
+            (
+                "filter.all[2].field".to_string(),
+                "unknown_field".to_string()
+            )
+        ]
+    );
+    let agent = t.user_token("agata", "agent", &[]).await;
+    t.give_agent_the_record("agata", recs[0]["id"].as_str().unwrap())
+        .await;
+    let page = search(
+        &t,
+        &agent,
+        json!([{"field": "last_name", "op": "like", "value": "kowal%"}]),
+    )
+    .await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["id"], recs[0]["id"]);
+    let r = t
+        .post(
+            &agent,
+            "/api/v1/records/bulk/tags",
+            json!({"action": "add", "tags": ["x"], "filter": {"all": []}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn wait_for(t: &TestApp, job: &Value) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let j: Value = t
+            .get(&t.admin_token, &format!("/api/v1/jobs/{}", job["id"]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap()) {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn bulk_actions_by_filter_tag_and_delete_what_the_filter_finds() {
+    let t = spawn_app().await;
+    seed(&t).await;
+    let filter = json!({"all": [{"field": "city", "op": "like", "value": "%łódź%"}]});
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/bulk/tags",
+            json!({"action": "add", "tags": ["łódź", "north"], "filter": filter}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let job = wait_for(&t, &r.json().await.unwrap()).await;
+    assert_eq!(
+        (job["state"].as_str(), job["result"]["changed"].as_i64()),
+        (Some("done"), Some(3))
+    );
+    assert_eq!(
+        names(
+            &t,
+            json!([{"field": "tags", "op": "in", "value": ["north"]}])
+        )
+        .await
+        .len(),
+        3
+    );
+    // The tags are part of the record: its version moved.
+    let page = search(
+        &t,
+        &t.admin_token,
+        json!([{"field": "tags", "op": "in", "value": ["north"]}]),
+    )
+    .await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["version"] == 2)
+    );
+    // Delete needs the count confirmed.
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/bulk/delete",
+            json!({"filter": filter}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p),
+        [("confirm".to_string(), "confirmation_required".to_string())]
+    );
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 records")
+    );
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/bulk/delete",
+            json!({"filter": filter, "confirm": 3}),
+        )
+        .await;
+    let job = wait_for(&t, &r.json().await.unwrap()).await;
+    assert_eq!(job["result"]["changed"], 3);
+    assert_eq!(names(&t, json!([])).await.len(), 3);
+    // Removed from trigram search too.
+    assert!(
+        names(
+            &t,
+            json!([{"field": "city", "op": "like", "value": "%odz%"}])
+        )
+        .await
+        .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn saved_views_are_private_unless_shared() {
+    let t = spawn_app().await;
+    let manager = t.user_token("marta", "manager", &["record_base"]).await;
+    let f = json!({"all": [{"field": "last_name", "op": "like", "value": "%ska"}]});
+    for (name, shared) in [("Mine", false), ("Ours", true)] {
+        let r = t
+            .post(
+                &t.admin_token,
+                "/api/v1/views",
+                json!({"name": name, "filter": f, "shared": shared}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let seen: Value = t.get(&manager, "/api/v1/views").await.json().await.unwrap();
+    let names: Vec<_> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ours"]);
+    assert_eq!(seen[0]["filter"], f);
+    assert_eq!(seen[0]["mine"], false);
+    let r = t
+        .delete(&manager, &format!("/api/v1/views/{}", seen[0]["id"]))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .post(
+            &manager,
+            "/api/v1/views",
+            json!({"name": "Bad", "filter": {"all": [{"field": "x", "op": "eq", "value": 1}]}}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p)[0].0, "filter.all[0].field");
+}
