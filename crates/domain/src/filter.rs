@@ -156,7 +156,10 @@ pub const SYSTEM: &[(&str, Kind)] = &[
     ("language", Kind::Dictionary("languages")),
     ("position", Kind::Dictionary("positions")),
     ("stage", Kind::Dictionary("stages")),
-    ("acquisition_source", Kind::Dictionary("acquisition_sources")),
+    (
+        "acquisition_source",
+        Kind::Dictionary("acquisition_sources"),
+    ),
     ("organization", Kind::Record),
     ("managers", Kind::User),
     ("mine", Kind::Mine),
@@ -179,13 +182,16 @@ pub const SYSTEM: &[(&str, Kind)] = &[
 /// The kind of a criterion key, custom fields included.
 pub fn kind_of(key: &str, custom: &[FieldDefinition]) -> Option<Kind> {
     if let Some(k) = key.strip_prefix("custom.") {
-        return custom.iter().find(|f| f.key == k).map(|f| match f.field_type {
-            FieldType::Text | FieldType::Masked => Kind::Text,
-            FieldType::Number => Kind::Number,
-            FieldType::DateTime => Kind::Date,
-            FieldType::Dictionary => Kind::Dictionary("custom"),
-            FieldType::Nip | FieldType::Pesel | FieldType::Regon => Kind::Code,
-        });
+        return custom
+            .iter()
+            .find(|f| f.key == k)
+            .map(|f| match f.field_type {
+                FieldType::Text | FieldType::Masked => Kind::Text,
+                FieldType::Number => Kind::Number,
+                FieldType::DateTime => Kind::Date,
+                FieldType::Dictionary => Kind::Dictionary("custom"),
+                FieldType::Nip | FieldType::Pesel | FieldType::Regon => Kind::Code,
+            });
     }
     SYSTEM.iter().find(|(k, _)| *k == key).map(|(_, k)| *k)
 }
@@ -270,7 +276,11 @@ fn fold_piece(p: &str) -> String {
     let trail = p.ends_with(char::is_whitespace) && p.trim().len() < p.len();
     let core = fold(p);
     if core.is_empty() {
-        return if p.is_empty() { String::new() } else { " ".into() };
+        return if p.is_empty() {
+            String::new()
+        } else {
+            " ".into()
+        };
     }
     format!(
         "{}{}{}",
@@ -405,26 +415,23 @@ fn pair(v: &Value) -> Result<(String, String), Invalid> {
     }
 }
 
-/// A code as stored: spaces and dashes dropped, upper case; a NIP loses its `PL` prefix.
+/// A code as stored: national IDs lose spaces and dashes (and a NIP its `PL` prefix);
+/// other codes are compared as typed.
 fn code(field: &str, s: &str) -> String {
+    if !matches!(field, "nip" | "pesel" | "regon") {
+        return s.to_string();
+    }
     let c: String = s
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<String>()
-        .to_uppercase();
-    match field {
-        "nip" => c.strip_prefix("PL").map(str::to_string).unwrap_or(c),
+        .collect();
+    match c.get(..2) {
+        Some(p) if field == "nip" && p.eq_ignore_ascii_case("pl") => c[2..].to_string(),
         _ => c,
     }
 }
 
-fn test_of(
-    field: &str,
-    kind: Kind,
-    op: Op,
-    v: &Value,
-    ctx: &Context<'_>,
-) -> Result<Test, Invalid> {
+fn test_of(field: &str, kind: Kind, op: Op, v: &Value, ctx: &Context<'_>) -> Result<Test, Invalid> {
     if matches!(op, Op::Empty) {
         return Ok(Test::Empty);
     }
@@ -472,10 +479,9 @@ fn test_of(
             } else {
                 let mut nums = Vec::new();
                 for x in &s {
-                    let n = crate::phone::normalize_phone_query(x, ctx.default_region)
-                        .ok_or_else(|| {
-                            Invalid::new("invalid_phone", format!("`{x}` is not a phone number"))
-                        })?;
+                    let n = crate::phone::normalize_phone_query(x, ctx.default_region).ok_or_else(
+                        || Invalid::new("invalid_phone", format!("`{x}` is not a phone number")),
+                    )?;
                     nums.push(Val::Text(n));
                 }
                 list_test(op, nums)
@@ -566,9 +572,7 @@ fn test_of(
                     .ok()
                     .filter(|n| n.is_finite())
                     .map(Val::Num)
-                    .ok_or_else(|| {
-                        Invalid::new("invalid_number", format!("`{s}` is not a number"))
-                    })
+                    .ok_or_else(|| Invalid::new("invalid_number", format!("`{s}` is not a number")))
             };
             match op {
                 Op::Between => {
@@ -679,15 +683,20 @@ mod tests {
         let e = one(json!({"field": "created_at", "op": "like", "value": "x"})).unwrap_err();
         assert_eq!(e[0].field, "all[0].op");
         let e = one(json!({"field": "created_at", "op": "gt", "value": "yesterday"})).unwrap_err();
-        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("all[0].value", "invalid_date"));
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("all[0].value", "invalid_date")
+        );
         let e = one(json!({"field": "phone", "op": "eq", "value": "12"})).unwrap_err();
         assert_eq!(e[0].code, "invalid_phone");
     }
 
     #[test]
     fn dates_alone_span_their_day_and_phones_normalize() {
-        let c = one(json!({"field": "created_at", "op": "between", "value": ["2026-01-01", "2026-01-31"]}))
-            .unwrap();
+        let c = one(
+            json!({"field": "created_at", "op": "between", "value": ["2026-01-01", "2026-01-31"]}),
+        )
+        .unwrap();
         let Test::Between(Val::Int(a), Val::Int(b)) = c.test else {
             panic!()
         };
