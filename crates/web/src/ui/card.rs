@@ -13,6 +13,7 @@ use kartoteka_store::groups::GroupKind;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::card_cases::CaseRow;
 use super::card_form::{State_, state_of, system_fields, text};
 use super::list::shown_time;
 use super::{PageCtx, UiSession, error_page, render};
@@ -58,13 +59,6 @@ pub struct ConflictRow {
     pub label: String,
     pub theirs: String,
     pub yours: String,
-}
-
-pub struct CaseRow {
-    pub campaign: String,
-    pub status: String,
-    pub classifier: String,
-    pub attempts: i64,
 }
 
 pub struct RelatedRow {
@@ -439,16 +433,7 @@ pub async fn page(
     let state = state_of(&record, kind, &defs, &s.time_zone);
     let mut card = view(&ctx, kind, Some(&record), &state, &[]);
     if let Ok(links) = app.record_links(&s.actor, &id).await {
-        card.cases = links
-            .cases
-            .into_iter()
-            .map(|c| CaseRow {
-                campaign: c.campaign,
-                status: c.status.unwrap_or_default(),
-                classifier: c.last_classifier.unwrap_or_default(),
-                attempts: c.attempts,
-            })
-            .collect();
+        card.cases = super::card_cases::rows(&app, &s, &id).await;
         card.related = links
             .related
             .into_iter()

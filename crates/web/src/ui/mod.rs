@@ -3,6 +3,7 @@
 
 mod admin;
 mod card;
+mod card_cases;
 mod card_form;
 mod card_save;
 pub mod i18n;
@@ -41,6 +42,11 @@ pub fn router() -> Router<App> {
         .route("/records/{id}/events", get(live::card_events))
         .route("/records/{id}/delete", post(card_save::delete))
         .route("/records/{id}/memberships", post(card_save::memberships))
+        .route("/records/{id}/cases", get(card_cases::list))
+        .route(
+            "/records/{id}/cases/{campaign}",
+            get(card_cases::form).post(card_cases::save),
+        )
         .route("/static/{*file}", get(asset))
         .merge(admin::router())
 }
