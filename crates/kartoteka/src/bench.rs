@@ -28,6 +28,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Filters at scale: first page + count per criterion over HTTP beside the raw engine,
+    /// and a bulk add by filter.
+    Filter {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        /// Requests per criterion.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+    },
     /// Server time of the web UI's pages (list, search, card) over HTTP.
     Ui {
         #[arg(long, default_value_t = 1_000_000)]
@@ -46,11 +55,14 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             seconds,
         } => identify(config, records, clients, seconds).await,
         BenchCommand::Ui { records, requests } => ui(config, records, requests).await,
+        BenchCommand::Filter { records, requests } => {
+            crate::bench_filter::filter(config, records, requests).await
+        }
     }
 }
 
 /// The benchmark's own database, filled to `records` demo records.
-async fn bench_database(config: &Config, records: u64) -> anyhow::Result<(Config, App)> {
+pub(crate) async fn bench_database(config: &Config, records: u64) -> anyhow::Result<(Config, App)> {
     let mut config = config.clone();
     if config.database_url().starts_with("sqlite:") {
         let file = config.data_dir.join(format!("bench-{records}.db"));
@@ -91,6 +103,15 @@ pub fn stats(mut samples: Vec<Duration>) -> Stats {
         p99: at(0.99),
         count: samples.len(),
     }
+}
+
+/// The `q` quantile of `samples` (sorts them).
+pub(crate) fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    samples
+        .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or_default()
 }
 
 fn us(d: Duration) -> String {

@@ -1,6 +1,7 @@
 //! The `kartoteka` binary's pieces: configuration, start-up, and the command-line tools.
 
 pub mod bench;
+mod bench_filter;
 pub mod config;
 pub mod demo;
 pub mod startup;

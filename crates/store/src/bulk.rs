@@ -311,7 +311,7 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
     StoreError::Config(format!("sqlite: {e}"))
 }
 
-fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
+pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
     use rusqlite::types::Value as V;
     params
         .iter()

@@ -45,6 +45,36 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(
     w: &Where<'_>,
 ) -> Result<(Vec<i64>, Option<Position>)> {
     let cols = q.sort.columns();
+    let sql = page_sql(q, w)?;
+    let rows = sql.query().fetch_all(exec).await?;
+    let more = rows.len() as i64 > q.limit;
+    let rows = &rows[..rows.len().min(q.limit as usize)];
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if c.ends_with("_at") {
+                        last.try_get::<i64, _>(i + 1).map(Param::from)
+                    } else {
+                        last.try_get::<String, _>(i + 1).map(Param::from)
+                    }
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        ),
+        _ => None,
+    };
+    Ok((ids, next))
+}
+
+/// The statement of `page`: the IDs and sort values of one page plus one row (which tells
+/// whether more follow).
+pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
+    let cols = q.sort.columns();
     let mut sql = Sql::new(format!(
         "SELECT r.id, {} FROM records r WHERE 1 = 1",
         cols.join(", ")
@@ -73,29 +103,21 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(
     let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
     sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
         .bind(q.limit + 1);
-    let rows = sql.query().fetch_all(exec).await?;
-    let more = rows.len() as i64 > q.limit;
-    let rows = &rows[..rows.len().min(q.limit as usize)];
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let next = match (more, rows.last()) {
-        (true, Some(last)) => Some(
-            cols.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if c.ends_with("_at") {
-                        last.try_get::<i64, _>(i + 1).map(Param::from)
-                    } else {
-                        last.try_get::<String, _>(i + 1).map(Param::from)
-                    }
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-        ),
-        _ => None,
-    };
-    Ok((ids, next))
+    Ok(sql)
+}
+
+/// The statement of `count`.
+pub fn count_sql(w: &Where<'_>) -> Sql {
+    let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
+    push_browse_filter(
+        &mut sql,
+        &Where {
+            unindexed: false,
+            ..*w
+        },
+        None,
+    );
+    sql
 }
 
 pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) -> Result<i64> {
