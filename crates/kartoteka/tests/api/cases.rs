@@ -595,5 +595,24 @@ async fn in_the_browser_a_row_opens_the_case_form_and_saving_updates_the_tab() {
             .contains("Administrator")
     );
     b.screenshot("case_form_saved").await;
+    // In Polish.
+    b.execute("const l = document.getElementById('locale'); l.value = 'pl'; l.form.submit();")
+        .await;
+    b.wait_text("header.top", "Rekordy").await;
+    b.go(&format!("/records/{rid}")).await;
+    b.click(&format!("#tab-cases a[href$='/cases/{cid}']"))
+        .await;
+    let form = b.text("#case-edit").await;
+    for words in [
+        "Sprawa: ",
+        "Przypisany konsultant",
+        "Termin ponownego kontaktu",
+        "Nadaj klasyfikator",
+        "Historia klasyfikatorów",
+        "Zapisz sprawę",
+    ] {
+        assert!(form.contains(words), "{words} in {form}");
+    }
+    b.screenshot("case_form_pl").await;
     b.quit().await;
 }

@@ -219,9 +219,15 @@ async fn case_form(
         .as_deref()
         .map(|t| local_time(t, &s.time_zone).replace(' ', "T"))
         .unwrap_or_default();
+    // Known call codes read in the user's language; others as stored.
+    let call = |code: &str| match lang.t(&format!("case.call.{code}")) {
+        "?" => code.to_string(),
+        t => t.to_string(),
+    };
     let last_call = [c.last_call_type.as_deref(), c.last_call_status.as_deref()]
         .into_iter()
         .flatten()
+        .map(call)
         .collect::<Vec<_>>()
         .join(" · ");
     let leftover = errors.iter().any(|e| {
