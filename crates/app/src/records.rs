@@ -37,6 +37,8 @@ pub struct ListParams {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+    /// Leave the total out (an unselective filter's count may cost a scan).
+    pub no_total: bool,
 }
 
 struct Definitions {
@@ -372,17 +374,20 @@ impl App {
             after,
             limit,
         };
-        let total = list::count(&self.db.pool, &w).await?;
-        let w = if total > 2000
-            && !conds.is_empty()
-            && self.db.backend == kartoteka_store::Backend::Sqlite
-        {
-            kartoteka_store::filter::Where {
-                unindexed: true,
-                ..w
-            }
+        let (total, w) = if params.no_total {
+            (None, self.plan(w, None).await?)
         } else {
-            w
+            let total = list::count(&self.db.pool, &w).await?;
+            let broad = total > 2000
+                && !conds.is_empty()
+                && self.db.backend == kartoteka_store::Backend::Sqlite;
+            (
+                Some(total),
+                kartoteka_store::filter::Where {
+                    unindexed: broad,
+                    ..w
+                },
+            )
         };
         let (ids, next) = list::page(&self.db.pool, &query, &w).await?;
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;

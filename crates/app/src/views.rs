@@ -196,8 +196,9 @@ pub struct RecordPage {
     pub items: Vec<RecordView>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
-    /// How many records the list holds in all.
-    pub total: i64,
+    /// How many records the list holds in all (absent when asked with `count: false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 /// A record found by identification.

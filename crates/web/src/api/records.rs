@@ -73,6 +73,7 @@ async fn list_records(
         sort: q.sort,
         cursor: q.cursor,
         limit: q.limit,
+        no_total: false,
     };
     Ok(axum::Json(app.list_records(&caller.actor, &params).await?))
 }
