@@ -263,3 +263,132 @@
     });
   });
 })();
+
+// The record list's filter builder, selection and bulk actions (the server renders every
+// part; this only shows and hides inputs and keeps the selection's count).
+(function () {
+  "use strict";
+  const lang = document.documentElement.lang || "en";
+  function fmt(n) { return Number(n).toLocaleString(lang === "pl" ? "pl-PL" : "en-US"); }
+
+  // Selects that open what they choose (saved views).
+  document.addEventListener("change", function (ev) {
+    const t = ev.target;
+    if (t.matches && t.matches("select[data-autosubmit]") && t.value) t.form.submit();
+  });
+
+  // Filter rows: the operator decides which inputs show; lists show what is chosen.
+  document.addEventListener("change", function (ev) {
+    const t = ev.target;
+    if (!t.closest) return;
+    const row = t.closest(".crit");
+    if (!row) return;
+    if (t.classList.contains("crit-op")) row.dataset.op = t.value;
+    const pick = t.closest(".pick");
+    if (pick) {
+      const sum = pick.querySelector("summary");
+      const names = Array.from(pick.querySelectorAll("input:checked")).map(function (i) {
+        return i.parentNode.textContent.trim();
+      });
+      sum.textContent = names.length ? names.join(", ") : sum.dataset.none;
+    }
+  });
+  document.addEventListener("click", function (ev) {
+    const t = ev.target;
+    if (!t.closest) return;
+    const rm = t.closest(".crit-remove");
+    if (rm) rm.closest(".crit").remove();
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    const add = document.getElementById("add-criterion");
+    if (ev.detail && ev.detail.requestConfig && ev.detail.requestConfig.elt === add) {
+      add.value = "";
+      const rows = document.querySelectorAll("#criteria .crit");
+      const last = rows[rows.length - 1];
+      const input = last && last.querySelector(".crit-val input:not([type=hidden]), .crit-val select, .crit-val summary, .crit-flag input");
+      if (input) input.focus();
+    }
+  });
+
+  // Selection: rows of the page, or "all N found" (the filter rather than the IDs).
+  function bulkForm() { return document.getElementById("bulk-form"); }
+  function boxes(form) { return Array.from(form.querySelectorAll(".sel-row")); }
+  function selection(form) {
+    const all = boxes(form);
+    const checked = all.filter(function (b) { return b.checked; }).length;
+    const byFilter = form.elements.scope.value === "filter";
+    return { all: all, checked: checked, byFilter: byFilter, n: byFilter ? Number(form.dataset.total) : checked };
+  }
+  function update() {
+    const form = bulkForm();
+    if (!form) return;
+    const s = selection(form);
+    const bar = document.getElementById("bulk-bar");
+    bar.hidden = s.n === 0;
+    const count = document.getElementById("sel-count");
+    count.textContent = form.dataset.selected.replace("{n}", fmt(s.n));
+    count.hidden = s.byFilter;
+    const note = document.getElementById("sel-all-note");
+    note.hidden = !s.byFilter;
+    const all = document.getElementById("sel-all");
+    if (all) all.hidden = s.byFilter || s.checked === 0 || s.checked < s.all.length;
+    const page = document.getElementById("sel-page");
+    if (page) {
+      page.checked = s.all.length > 0 && s.checked === s.all.length;
+      page.indeterminate = s.checked > 0 && s.checked < s.all.length;
+    }
+    form.classList.toggle("by-filter", s.byFilter);
+  }
+  document.addEventListener("change", function (ev) {
+    const t = ev.target;
+    const form = bulkForm();
+    if (!form || !t.matches) return;
+    if (t.id === "sel-page") {
+      boxes(form).forEach(function (b) { b.checked = t.checked; });
+      form.elements.scope.value = "ids";
+      update();
+    } else if (t.matches(".sel-row")) {
+      if (!t.checked) form.elements.scope.value = "ids";
+      update();
+    }
+  });
+  document.addEventListener("click", function (ev) {
+    const t = ev.target;
+    const form = bulkForm();
+    if (!form || !t.closest) return;
+    if (t.id === "sel-all") {
+      boxes(form).forEach(function (b) { b.checked = true; });
+      form.elements.scope.value = "filter";
+      update();
+    } else if (t.id === "sel-clear") {
+      boxes(form).forEach(function (b) { b.checked = false; });
+      form.elements.scope.value = "ids";
+      update();
+    } else if (t.closest("[data-bulk-delete]")) {
+      const n = selection(form).n;
+      form.elements.confirm.value = String(n);
+      document.getElementById("bulk-delete-text").textContent = form.dataset.deleteAsk.replace("{n}", fmt(n));
+      document.getElementById("bulk-delete").showModal();
+    } else if (t.closest("dialog [data-close]")) {
+      t.closest("dialog").close();
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    if (ev.detail && ev.detail.elt && ev.detail.elt.id === "bulk-form") {
+      const d = document.getElementById("bulk-delete");
+      if (d && d.open) d.close();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", update);
+  update();
+
+  // The bulk job's panel closes once read.
+  document.addEventListener("click", function (ev) {
+    const t = ev.target;
+    if (!t.closest || !t.closest("[data-dismiss-job]")) return;
+    const panel = document.getElementById("job");
+    const empty = document.createElement("div");
+    empty.id = "job";
+    panel.replaceWith(empty);
+  });
+})();

@@ -19,5 +19,6 @@ mod ui;
 mod ui_admin;
 mod ui_admin_groups;
 mod ui_admin_users;
+mod ui_filter;
 mod users;
 mod webdriver;

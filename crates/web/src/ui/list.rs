@@ -1,4 +1,5 @@
-//! The record list: search, chosen columns (order, width), density, sorting, count, pages.
+//! The record list: search, the filter builder (`list_filter`), chosen columns (order,
+//! width), density, sorting, count, pages, selection and bulk actions (`list_bulk`).
 //! Column choices persist per user (setting `list.columns`).
 
 use askama::Template;
@@ -6,13 +7,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use kartoteka_app::App;
+use kartoteka_app::browse::Browse;
 use kartoteka_app::views::RecordView;
+use kartoteka_app::{App, AppError};
 use kartoteka_domain::field::FieldDefinition;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::i18n::Lang;
+use super::list_bulk::{self, BulkBar, JobPanel};
+use super::list_filter::{self, CritRow, OptGroup, ViewsBar};
 use super::{PageCtx, UiSession, encode, error_page, render};
 
 pub const PER_PAGE: i64 = 50;
@@ -97,6 +101,8 @@ pub struct Choice {
 pub struct ListView {
     pub q: String,
     pub sort: String,
+    /// The filter's JSON as the URL carries it (empty without criteria).
+    pub f: String,
     pub columns: Vec<Column>,
     pub choices: Vec<Choice>,
     pub compact: bool,
@@ -105,6 +111,21 @@ pub struct ListView {
     pub page: i64,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// Why the list did not run (the filter has errors).
+    pub blocked: Option<String>,
+    /// Selection and bulk actions, for those who may.
+    pub bulk: Option<BulkBar>,
+}
+
+/// The filter builder as the page shows it.
+pub struct FilterPanel {
+    pub rows: Vec<CritRow>,
+    pub add: Vec<OptGroup>,
+    pub errors: Vec<String>,
+    /// A short line of the criteria for the closed panel.
+    pub summary: String,
+    pub open: bool,
+    pub clear: String,
 }
 
 #[derive(Template)]
@@ -112,6 +133,9 @@ pub struct ListView {
 struct ListPage {
     page: PageCtx,
     list: ListView,
+    filter: FilterPanel,
+    views: ViewsBar,
+    job: Option<JobPanel>,
 }
 
 #[derive(Template)]
@@ -119,13 +143,6 @@ struct ListPage {
 struct ListRows {
     page: PageCtx,
     list: ListView,
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    q: Option<String>,
-    page: Option<i64>,
-    sort: Option<String>,
 }
 
 /// An instant as the user reads it: `2026-11-23 14:05` in their zone.
@@ -270,33 +287,113 @@ fn available(defs: &[FieldDefinition]) -> Vec<String> {
         .collect()
 }
 
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The list's URL with these parts (empty ones left out).
+pub fn list_url(f: &str, q: &str, sort: &str, page: i64) -> String {
+    let mut l = format!("/records?page={page}&sort={}", encode(sort));
+    if !q.is_empty() {
+        l.push_str(&format!("&q={}", encode(q)));
+    }
+    if !f.is_empty() {
+        l.push_str(&format!("&f={}", encode(f)));
+    }
+    l
+}
+
 pub async fn page(
     State(app): State<App>,
     s: UiSession,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let text = q.q.unwrap_or_default();
-    let page = q.page.unwrap_or(1).max(1);
-    let sort = q.sort.unwrap_or_else(|| "last_name".into());
-    let found = match app
-        .browse(&s.actor, &text, &[], Some(&sort), page, PER_PAGE)
-        .await
-    {
-        Ok(f) => f,
-        Err(e) => return error_page(&s, &e),
-    };
+    let text = param(&pairs, "q").unwrap_or_default().to_string();
+    let page = param(&pairs, "page")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let sort = param(&pairs, "sort")
+        .filter(|s| !s.is_empty())
+        .unwrap_or("last_name")
+        .to_string();
     let defs = app.custom_definitions().await.unwrap_or_default();
+    // The builder's form: turned into the filter's JSON in the URL.
+    if param(&pairs, "fb").is_some() {
+        let filter = list_filter::filter_from_form(&pairs, &defs);
+        let f = serde_json::to_string(&filter).unwrap_or_default();
+        let f = if filter.all.is_empty() { "" } else { &f };
+        return Redirect::to(&list_url(f, &text, &sort, 1)).into_response();
+    }
+    let open_view = param(&pairs, "view").and_then(|v| v.parse::<i64>().ok());
+    if let Some(id) = open_view
+        && param(&pairs, "f").is_none()
+    {
+        return match list_filter::view_url(&app, &s, id).await {
+            Some(url) => Redirect::to(&url).into_response(),
+            None => Redirect::to("/records").into_response(),
+        };
+    }
+    let f_raw = param(&pairs, "f").unwrap_or_default().trim().to_string();
+    let parsed = list_filter::parse_f(Some(&f_raw));
+    let filter = parsed.clone().unwrap_or_default();
+    let f = if filter.all.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&filter).unwrap_or_default()
+    };
+    let mut blocked = None;
+    let mut filter_errors = Vec::new();
+    let conds = match &parsed {
+        Err(()) => {
+            blocked = Some(s.lang.t("filter.unreadable").to_string());
+            Vec::new()
+        }
+        Ok(filter) => match app.check_filter(filter).await {
+            Ok(c) => c,
+            Err(AppError::Validation(errors)) => {
+                blocked = Some(s.lang.t("filter.fix").to_string());
+                filter_errors = errors;
+                Vec::new()
+            }
+            Err(e) => return error_page(&s, &e),
+        },
+    };
+    let found = if blocked.is_some() {
+        Browse {
+            items: Vec::new(),
+            total: 0,
+        }
+    } else {
+        match app
+            .browse(&s.actor, &text, &conds, Some(&sort), page, PER_PAGE)
+            .await
+        {
+            Ok(f) => f,
+            Err(AppError::Validation(errors)) => {
+                blocked = Some(
+                    errors
+                        .iter()
+                        .map(|e| list_filter::message(s.lang, &e.code, &e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                Browse {
+                    items: Vec::new(),
+                    total: 0,
+                }
+            }
+            Err(e) => return error_page(&s, &e),
+        }
+    };
     let all = available(&defs);
     let cs = settings(&app, &s).await;
     let chosen: Vec<&ColumnChoice> = cs.columns.iter().filter(|c| all.contains(&c.key)).collect();
-    let link = |p: i64, sort: &str| {
-        let mut l = format!("/records?page={p}&sort={}", encode(sort));
-        if !text.is_empty() {
-            l.push_str(&format!("&q={}", encode(&text)));
-        }
-        l
-    };
+    let link = |p: i64, sort: &str| list_url(&f, &text, sort, p);
     let columns = chosen
         .iter()
         .map(|c| {
@@ -340,6 +437,24 @@ pub async fn page(
             chosen: false,
         });
     }
+    let hx = headers.contains_key("hx-request") && !headers.contains_key("hx-boosted");
+    let may_bulk = s.actor.may_use_record_base();
+    let mut needs = list_filter::Needs::of(&filter, &defs);
+    needs.groups |= may_bulk;
+    let catalog = list_filter::Catalog::load(&app, &s, defs, needs).await;
+    let here = link(page, &sort);
+    let bulk = (may_bulk && blocked.is_none()).then(|| {
+        list_bulk::bulk_bar(
+            s.lang,
+            &s.actor,
+            &catalog,
+            found.total,
+            found.items.len(),
+            text.is_empty(),
+            &f,
+            &here,
+        )
+    });
     let list = ListView {
         rows: found
             .items
@@ -363,20 +478,55 @@ pub async fn page(
         columns,
         choices,
         compact: cs.density != "comfortable",
-        sort,
-        q: text,
+        sort: sort.clone(),
+        q: text.clone(),
+        f: f.clone(),
+        blocked,
+        bulk,
     };
-    if headers.contains_key("hx-request") && !headers.contains_key("hx-boosted") {
-        render(&ListRows {
+    if hx {
+        return render(&ListRows {
             page: s.page("records"),
             list,
-        })
-    } else {
-        render(&ListPage {
-            page: s.page("records"),
-            list,
-        })
+        });
     }
+    let mut rows: Vec<CritRow> = filter
+        .all
+        .iter()
+        .enumerate()
+        .map(|(i, c)| catalog.row(s.lang, i, c))
+        .collect();
+    let errors = list_filter::place_errors(&mut rows, &filter_errors, s.lang);
+    let summary = rows
+        .iter()
+        .map(list_bulk::criterion_summary)
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let panel = FilterPanel {
+        open: !rows.is_empty() || parsed.is_err(),
+        add: catalog.add_options(s.lang),
+        clear: list_url("", &text, &sort, 1),
+        rows,
+        errors,
+        summary,
+    };
+    let views =
+        list_filter::views_bar(&app, &s, open_view, param(&pairs, "view_error").is_some()).await;
+    let job = match param(&pairs, "job").and_then(|j| j.parse::<i64>().ok()) {
+        Some(id) => app
+            .job(&s.actor, id)
+            .await
+            .ok()
+            .map(|j| list_bulk::job_panel(s.lang, &j, &here)),
+        None => None,
+    };
+    render(&ListPage {
+        page: s.page("records"),
+        list,
+        filter: panel,
+        views,
+        job,
+    })
 }
 
 /// The column chooser's form: the ticked columns in their order, and the density.

@@ -11,6 +11,8 @@ mod i18n_admin;
 mod i18n_cases;
 mod i18n_filter;
 mod list;
+mod list_bulk;
+mod list_filter;
 mod live;
 mod login;
 
@@ -37,6 +39,12 @@ pub fn router() -> Router<App> {
             "/records/columns",
             post(list::save_columns_form).put(list::save_columns_json),
         )
+        .route("/records/criterion", get(list_filter::criterion))
+        .route("/records/views", post(list_filter::save_view))
+        .route("/records/views/{id}/delete", post(list_filter::delete_view))
+        .route("/records/bulk", post(list_bulk::submit))
+        .route("/jobs/{id}/progress", get(list_bulk::progress))
+        .route("/jobs/{id}/cancel", post(list_bulk::cancel))
         .route("/records/new", get(card::new_page).post(card_save::create))
         .route("/records/{id}", get(card::page).post(card_save::save))
         .route("/records/{id}/events", get(live::card_events))
