@@ -63,7 +63,11 @@ impl App {
                 }
                 let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
                 let offset = (page.max(1) - 1) * per_page;
-                let w = self.plan(w, key.as_deref()).await?;
+                // The search box's prefix runs along the sort order; else plan the filter.
+                let w = match key {
+                    Some(_) => kartoteka_store::filter::Where { walk: true, ..w },
+                    None => list::plan(&self.db.pool, w, sort, false).await?.0,
+                };
                 let browse = list::Browse {
                     prefix_key: key.as_deref(),
                     sort,

@@ -374,21 +374,7 @@ impl App {
             after,
             limit,
         };
-        let (total, w) = if params.no_total {
-            (None, self.plan(w, None).await?)
-        } else {
-            let total = list::count(&self.db.pool, &w).await?;
-            let broad = total > 2000
-                && !conds.is_empty()
-                && self.db.backend == kartoteka_store::Backend::Sqlite;
-            (
-                Some(total),
-                kartoteka_store::filter::Where {
-                    unindexed: broad,
-                    ..w
-                },
-            )
-        };
+        let (w, total) = list::plan(&self.db.pool, w, sort, !params.no_total).await?;
         let (ids, next) = list::page(&self.db.pool, &query, &w).await?;
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
         Ok(RecordPage {

@@ -4,12 +4,9 @@
 use kartoteka_domain::access::{RecordScope, Role};
 use kartoteka_domain::filter::{self, Cond, Filter};
 use kartoteka_store::filter::Where;
-use kartoteka_store::{Backend, list};
+use kartoteka_store::list;
 
 use crate::{Actor, App, AppError, AppResult};
-
-/// Above this many matches a page is read in sort order rather than from the filter's index.
-const BROAD: i64 = 2000;
 
 impl App {
     /// The agent whose reach limits what `actor` lists (None: everything); integrations and
@@ -47,42 +44,28 @@ impl App {
         })
     }
 
-    /// The query scope of `conds` for `actor`.
+    /// The query scope of `conds` for `actor` (not planned yet: see `list::plan`).
     pub(crate) fn scope<'a>(&self, actor: &Actor, conds: &'a [Cond]) -> AppResult<Where<'a>> {
-        Ok(Where {
+        Ok(Where::new(
             conds,
-            agent: App::list_scope(actor)?,
-            me: Some(actor.user_id),
-            backend: self.db.backend,
-            unindexed: false,
-        })
-    }
-
-    /// Decides how a page of `w` is best read (see `Where::unindexed`).
-    pub(crate) async fn plan<'a>(
-        &self,
-        w: Where<'a>,
-        prefix_key: Option<&str>,
-    ) -> AppResult<Where<'a>> {
-        if self.db.backend != Backend::Sqlite || w.conds.is_empty() {
-            return Ok(w);
-        }
-        let broad = list::more_than(&self.db.pool, &w, prefix_key, BROAD).await?;
-        Ok(Where {
-            unindexed: broad,
-            ..w
-        })
+            App::list_scope(actor)?,
+            Some(actor.user_id),
+            self.db.backend,
+        ))
     }
 
     /// How many records match the filter within the actor's reach.
     pub async fn count_matching(&self, actor: &Actor, conds: &[Cond]) -> AppResult<i64> {
         let w = self.scope(actor, conds)?;
-        Ok(list::count(&self.db.pool, &w).await?)
+        let (_, total) = list::plan(&self.db.pool, w, list::SortKey::Name, true).await?;
+        Ok(total.unwrap_or(0))
     }
 
     /// The public IDs of every record matching the filter within the actor's reach.
     pub async fn matching_ids(&self, actor: &Actor, conds: &[Cond]) -> AppResult<Vec<String>> {
         let w = self.scope(actor, conds)?;
+        let (w, _) = list::plan(&self.db.pool, w, list::SortKey::Id, false).await?;
+        let w = Where { walk: false, ..w };
         Ok(list::all_ids(&self.db.pool, &w).await?)
     }
 }

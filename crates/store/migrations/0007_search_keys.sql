@@ -18,7 +18,8 @@ ALTER TABLE records ADD COLUMN x_address TEXT{{C}} NOT NULL DEFAULT '';
 ALTER TABLE records ADD COLUMN k_postal TEXT{{C}} NOT NULL DEFAULT '';
 ALTER TABLE records ADD COLUMN k_province TEXT{{C}} NOT NULL DEFAULT '';
 ALTER TABLE records ADD COLUMN k_country TEXT{{C}} NOT NULL DEFAULT '';
-CREATE INDEX records_k_last ON records(k_last);
+-- Covering the default sort, so a last-name prefix's page sorts its matches from the index.
+CREATE INDEX records_k_last ON records(k_last, sort_last, sort_first, public_id);
 CREATE INDEX records_k_first ON records(k_first);
 CREATE INDEX records_k_display ON records(k_display);
 CREATE INDEX records_k_city ON records(k_city, created_at);

@@ -12,7 +12,7 @@ use crate::params::{Param, Sql};
 const MAX_CHAR: char = '\u{10FFFF}';
 
 /// Which records a query covers: the filter's conditions, an agent's reach, whose "my
-/// records" they are.
+/// records" they are, and how the query is driven.
 #[derive(Debug, Clone, Copy)]
 pub struct Where<'a> {
     pub conds: &'a [Cond],
@@ -21,42 +21,124 @@ pub struct Where<'a> {
     /// The user asking (for `mine`).
     pub me: Option<i64>,
     pub backend: Backend,
-    /// Keep SQLite from driving the query by the filter's indexes (prefixes columns with
-    /// `+`), so that a broad filter walks the sort order and stops at the page's end.
-    pub unindexed: bool,
+    /// The unit (see `units`) allowed to drive the query by its index; the others are
+    /// checked per row. None: every unit in its index form, the engine chooses.
+    pub driver: Option<usize>,
+    /// No unit drives: the page walks the sort order and stops at its end (broad filters).
+    pub walk: bool,
 }
 
-impl Where<'_> {
-    /// Appends ` AND …` for every condition.
-    pub fn push(&self, sql: &mut Sql) {
-        let plus = if self.unindexed && self.backend == Backend::Sqlite {
-            "+"
-        } else {
-            ""
-        };
-        let rid = format!("{plus}r.id");
-        if let Some(user) = self.agent {
-            sql.push(" AND ");
-            push_agent_scope(sql, &rid, user);
+/// A part of a filter that one index can answer: one criterion, or all case criteria
+/// together (they apply to one and the same case).
+#[derive(Debug, Clone)]
+pub enum Unit<'a> {
+    Case(Vec<&'a Cond>),
+    One(&'a Cond),
+}
+
+/// The child table and column of a membership criterion.
+fn member(field: &str) -> Option<(&'static str, &'static str)> {
+    Some(match field {
+        "phone" => ("phones", "number"),
+        "email" => ("emails", "address_norm"),
+        "tags" => ("record_tags", "tag"),
+        "segments" => ("record_segments", "segment_id"),
+        "managers" => ("record_managers", "user_id"),
+        "campaigns" => ("cases", "campaign_id"),
+        _ => return None,
+    })
+}
+
+/// Record columns with an index of their own.
+const INDEXED: [&str; 14] = [
+    "created_at",
+    "modified_at",
+    "last_contact_at",
+    "nip",
+    "pesel",
+    "regon",
+    "external_id",
+    "id",
+    "language",
+    "stage",
+    "position",
+    "acquisition_source",
+    "modified_by",
+    "organization",
+];
+
+impl<'a> Where<'a> {
+    /// A scope with no plan: every condition in its index form.
+    pub fn new(conds: &'a [Cond], agent: Option<i64>, me: Option<i64>, backend: Backend) -> Self {
+        Where {
+            conds,
+            agent,
+            me,
+            backend,
+            driver: None,
+            walk: false,
         }
+    }
+
+    /// The units of the filter: the case criteria first (as one), then each other one.
+    pub fn units(&self) -> Vec<Unit<'a>> {
         let (case, rest): (Vec<&Cond>, Vec<&Cond>) = self.conds.iter().partition(|c| {
             c.field.starts_with("case.")
                 || (c.field == "campaigns" && !matches!(c.test, Test::Empty))
         });
+        let mut out = Vec::new();
         if !case.is_empty() {
-            // Case criteria apply to one and the same case.
-            sql.push(&format!(
-                " AND {rid} IN (SELECT c.record_id FROM cases c WHERE 1 = 1"
-            ));
-            for c in case {
-                sql.push(" AND ");
-                self.push_case(sql, c);
-            }
-            sql.push(")");
+            out.push(Unit::Case(case));
         }
-        for c in rest {
+        out.extend(rest.into_iter().map(Unit::One));
+        out
+    }
+
+    fn sqlite(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
+    /// Appends ` AND …` for every condition.
+    pub fn push(&self, sql: &mut Sql) {
+        let plus = if self.walk && self.sqlite() { "+" } else { "" };
+        if let Some(user) = self.agent {
             sql.push(" AND ");
-            self.push_one(sql, c, plus, &rid);
+            push_agent_scope(sql, &format!("{plus}r.id"), user);
+        }
+        for (i, u) in self.units().iter().enumerate() {
+            let driving = !self.walk && self.driver.is_none_or(|d| d == i);
+            sql.push(" AND ");
+            self.push_unit(sql, u, driving || !self.sqlite());
+        }
+    }
+
+    /// One unit: in its index form when `driving`, else as a per-row check.
+    fn push_unit(&self, sql: &mut Sql, u: &Unit<'_>, driving: bool) {
+        match u {
+            Unit::Case(conds) => {
+                if driving {
+                    sql.push("r.id IN (");
+                    self.push_case_select(sql, conds);
+                    sql.push(")");
+                } else {
+                    sql.push("EXISTS (SELECT 1 FROM cases c WHERE c.record_id = r.id");
+                    for c in conds {
+                        sql.push(" AND ");
+                        self.push_case(sql, c);
+                    }
+                    sql.push(")");
+                }
+            }
+            Unit::One(c) => self.push_one(sql, c, driving),
+        }
+    }
+
+    /// `SELECT c.record_id FROM cases c WHERE …` (the records having such a case).
+    fn push_case_select(&self, sql: &mut Sql, conds: &[&Cond]) {
+        sql.push("SELECT c.record_id FROM cases c WHERE 1 = 1");
+        for c in conds {
+            sql.push(" AND ");
+            self.push_case(sql, c);
         }
     }
 
@@ -91,28 +173,78 @@ impl Where<'_> {
         }
     }
 
-    fn push_one(&self, sql: &mut Sql, c: &Cond, plus: &str, rid: &str) {
-        let col = |name: &str| format!("{plus}r.{name}");
+    /// `SELECT t.record_id FROM <child table> t WHERE …` for a membership criterion (custom
+    /// values included) with a value test.
+    fn push_member_select(&self, sql: &mut Sql, c: &Cond) {
         if let Some(key) = c.field.strip_prefix("custom.") {
             let (expr, test) = custom_expr(c);
-            let negate = matches!(c.test, Test::Empty);
-            sql.push(&format!(
-                "{rid} {}IN (SELECT v.record_id FROM custom_values v WHERE v.field_id = \
-                 (SELECT id FROM custom_fields WHERE key = ",
-                if negate { "NOT " } else { "" }
-            ))
+            sql.push(
+                "SELECT v.record_id FROM custom_values v WHERE v.field_id =                  (SELECT id FROM custom_fields WHERE key = ",
+            )
             .bind(key.to_string())
             .push(")");
-            if !matches!(c.test, Test::Empty | Test::NotEmpty) {
+            if !matches!(test, Test::NotEmpty) {
                 sql.push(" AND ");
                 push_test(sql, &expr, &test);
             }
-            sql.push(")");
+            return;
+        }
+        let Some((table, col)) = member(&c.field) else {
+            sql.push("SELECT 0 WHERE 1 = 0");
+            return;
+        };
+        sql.push(&format!("SELECT t.record_id FROM {table} t"));
+        if !matches!(c.test, Test::NotEmpty) {
+            sql.push(" WHERE ");
+            push_test(sql, &format!("t.{col}"), &c.test);
+        }
+    }
+
+    /// A membership criterion per row: `[NOT] EXISTS (… WHERE record_id = r.id AND …)`.
+    fn push_member_exists(&self, sql: &mut Sql, c: &Cond) {
+        let negate = matches!(c.test, Test::Empty);
+        sql.push(if negate { "NOT EXISTS (" } else { "EXISTS (" });
+        if let Some(key) = c.field.strip_prefix("custom.") {
+            let (expr, test) = custom_expr(c);
+            sql.push(
+                "SELECT 1 FROM custom_values v WHERE v.record_id = r.id AND v.field_id =                  (SELECT id FROM custom_fields WHERE key = ",
+            )
+            .bind(key.to_string())
+            .push(")");
+            if !matches!(test, Test::Empty | Test::NotEmpty) {
+                sql.push(" AND ");
+                push_test(sql, &expr, &test);
+            }
+        } else if let Some((table, col)) = member(&c.field) {
+            sql.push(&format!("SELECT 1 FROM {table} t WHERE t.record_id = r.id"));
+            if !matches!(c.test, Test::Empty | Test::NotEmpty) {
+                sql.push(" AND ");
+                push_test(sql, &format!("t.{col}"), &c.test);
+            }
+        }
+        sql.push(")");
+    }
+
+    fn is_member(c: &Cond) -> bool {
+        c.field.starts_with("custom.") || member(&c.field).is_some()
+    }
+
+    fn push_one(&self, sql: &mut Sql, c: &Cond, driving: bool) {
+        let plus = if !driving && self.sqlite() { "+" } else { "" };
+        let col = |name: &str| format!("{plus}r.{name}");
+        if Self::is_member(c) {
+            if driving && !matches!(c.test, Test::Empty) {
+                sql.push("r.id IN (");
+                self.push_member_select(sql, c);
+                sql.push(")");
+            } else {
+                self.push_member_exists(sql, c);
+            }
             return;
         }
         match (c.field.as_str(), c.kind) {
             (field, Kind::Text) => match keyed(field) {
-                Some((k, x)) => self.push_keyed(sql, &col(k), &col(x), k, &c.test, rid),
+                Some((k, x)) => self.push_keyed(sql, (&col(k), &col(x), k), &c.test, driving),
                 None => {
                     let expr = match field {
                         "postal_code" => col("k_postal"),
@@ -123,12 +255,6 @@ impl Where<'_> {
                     push_text_test(sql, &expr, &c.test)
                 }
             },
-            ("phone", _) => push_member(sql, rid, "phones", "number", &c.test),
-            ("email", _) => push_member(sql, rid, "emails", "address_norm", &c.test),
-            ("tags", _) => push_member(sql, rid, "record_tags", "tag", &c.test),
-            ("segments", _) => push_member(sql, rid, "record_segments", "segment_id", &c.test),
-            ("managers", _) => push_member(sql, rid, "record_managers", "user_id", &c.test),
-            ("campaigns", _) => push_member(sql, rid, "cases", "campaign_id", &c.test),
             ("id", _) => push_test(sql, &col("public_id"), &c.test),
             ("organization", _) => match &c.test {
                 Test::Empty | Test::NotEmpty => push_test(sql, &col("organization_id"), &c.test),
@@ -143,22 +269,25 @@ impl Where<'_> {
             },
             ("mine", _) => {
                 let me = self.me.unwrap_or(0);
-                sql.push(&format!(
-                    "({rid} IN (SELECT m.record_id FROM record_managers m WHERE m.user_id = "
-                ))
-                .bind(me)
-                .push(&format!(
-                    ") OR {rid} IN (SELECT c.record_id FROM cases c WHERE c.assigned_to = "
-                ))
-                .bind(me)
-                .push("))");
+                sql.push("(EXISTS (SELECT 1 FROM record_managers m WHERE m.record_id = r.id AND m.user_id = ")
+                    .bind(me)
+                    .push(") OR EXISTS (SELECT 1 FROM cases c WHERE c.record_id = r.id AND c.assigned_to = ")
+                    .bind(me)
+                    .push("))");
             }
             (field, _) => push_test(sql, &col(field), &c.test),
         }
     }
 
-    /// A text criterion on a field with folded (`k`) and reversed (`x`) keys.
-    fn push_keyed(&self, sql: &mut Sql, k: &str, x: &str, bare: &str, test: &Test, rid: &str) {
+    /// A text criterion on a field with folded (`k`) and reversed (`x`) keys; `bare` is the
+    /// folded key's column name (which names its trigram table).
+    fn push_keyed(
+        &self,
+        sql: &mut Sql,
+        (k, x, bare): (&str, &str, &str),
+        test: &Test,
+        driving: bool,
+    ) {
         let Test::Like(p) = test else {
             return match test {
                 Test::Empty => {
@@ -171,38 +300,148 @@ impl Where<'_> {
             };
         };
         let like = p.to_like();
-        let simple_prefix = p.anchored_start && !p.anchored_end && p.pieces.len() == 1;
-        let simple_suffix = !p.anchored_start && p.anchored_end && p.pieces.len() == 1;
-        if p.anchored_start
-            && let Some(first) = p.pieces.first()
-        {
-            push_range(sql, k, first);
-            if simple_prefix {
-                return;
+        if driving {
+            let simple_prefix = p.anchored_start && !p.anchored_end && p.pieces.len() == 1;
+            let simple_suffix = !p.anchored_start && p.anchored_end && p.pieces.len() == 1;
+            if p.anchored_start
+                && let Some(first) = p.pieces.first()
+            {
+                push_range(sql, k, first);
+                if simple_prefix {
+                    return;
+                }
+                sql.push(" AND ");
+            } else if p.anchored_end
+                && let Some(last) = p.pieces.last()
+            {
+                push_range(sql, x, &crate::search_keys::reversed(last));
+                if simple_suffix {
+                    return;
+                }
+                sql.push(" AND ");
+            } else if self.sqlite()
+                && let Some(piece) = longest(p)
+            {
+                // The trigram index finds the candidates; LIKE below checks the whole pattern.
+                sql.push(&format!(
+                    "r.id IN (SELECT rowid FROM {} WHERE {} MATCH ",
+                    trgm(bare),
+                    trgm(bare)
+                ))
+                .bind(fts_phrase(piece))
+                .push(") AND ");
             }
-            sql.push(" AND ");
-        } else if p.anchored_end
-            && let Some(last) = p.pieces.last()
-        {
-            push_range(sql, x, &crate::search_keys::reversed(last));
-            if simple_suffix {
-                return;
-            }
-            sql.push(" AND ");
-        } else if self.backend == Backend::Sqlite
-            && let Some(piece) = longest(p)
-        {
-            // The trigram index finds the candidates; LIKE below checks the whole pattern.
-            sql.push(&format!(
-                "{rid} IN (SELECT rowid FROM record_trgm WHERE record_trgm MATCH "
-            ))
-            .bind(format!("{bare} : \"{}\"", piece.replace('"', "\"\"")))
-            .push(") AND ");
         }
         sql.push(&format!("{k} LIKE "))
             .bind(like)
             .push(" ESCAPE '\\'");
     }
+
+    /// A query counting, up to `cap`, the records unit `u` alone finds through its index;
+    /// None when it has no index to answer from (it never drives).
+    pub fn estimate_sql(&self, u: &Unit<'_>, cap: i64) -> Option<Sql> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM (");
+        match u {
+            Unit::Case(conds) => self.push_case_select(&mut sql, conds),
+            Unit::One(c) if Self::is_member(c) => {
+                if matches!(c.test, Test::Empty) {
+                    return None;
+                }
+                self.push_member_select(&mut sql, c);
+            }
+            Unit::One(c) => {
+                let indexed = match (keyed(&c.field), &c.test) {
+                    (Some(_), Test::Eq(_)) => true,
+                    (Some(_), Test::Like(p)) => {
+                        p.anchored_start || p.anchored_end || longest(p).is_some()
+                    }
+                    (Some(_), _) => false,
+                    (None, Test::Empty | Test::NotEmpty | Test::Like(_)) => false,
+                    (None, _) => INDEXED.contains(&c.field.as_str()),
+                };
+                if !indexed {
+                    return None;
+                }
+                match (keyed(&c.field), &c.test) {
+                    (Some((k, _)), Test::Like(p)) if !p.anchored_start && !p.anchored_end => {
+                        let piece = longest(p)?;
+                        sql.push(&format!(
+                            "SELECT rowid FROM {} WHERE {} MATCH ",
+                            trgm(k),
+                            trgm(k)
+                        ))
+                        .bind(fts_phrase(piece));
+                    }
+                    _ => {
+                        sql.push("SELECT 1 FROM records r WHERE ");
+                        self.push_one(&mut sql, c, true);
+                    }
+                }
+            }
+        }
+        sql.push(" LIMIT ").bind(cap + 1).push(") t");
+        Some(sql)
+    }
+
+    /// When every unit is a membership (and no agent scope applies): the count taken from
+    /// the child tables alone, without visiting the records.
+    pub fn member_count_sql(&self) -> Option<Sql> {
+        if self.agent.is_some() || self.conds.is_empty() {
+            return None;
+        }
+        let units = self.units();
+        let all_members = units.iter().all(|u| match u {
+            Unit::Case(_) => true,
+            Unit::One(c) => Self::is_member(c) && !matches!(c.test, Test::Empty),
+        });
+        if !all_members {
+            return None;
+        }
+        let mut sql = Sql::new("SELECT COUNT(*) FROM (");
+        for (i, u) in units.iter().enumerate() {
+            if i > 0 {
+                sql.push(" INTERSECT ");
+            }
+            match u {
+                Unit::Case(conds) => self.push_case_select(&mut sql, conds),
+                Unit::One(c) => self.push_member_select(&mut sql, c),
+            }
+        }
+        if units.len() == 1 {
+            // One set: its duplicates (a record with two matching phones) counted once.
+            let text = std::mem::take(&mut sql.text);
+            sql.text = text.replacen(
+                "SELECT COUNT(*) FROM (SELECT ",
+                "SELECT COUNT(*) FROM (SELECT DISTINCT ",
+                1,
+            );
+        }
+        sql.push(") t");
+        Some(sql)
+    }
+
+    /// Whether a last-name criterion anchored at its start (it follows the default sort,
+    /// so walking the sort order would start far from its rows).
+    pub fn has_name_prefix(&self) -> bool {
+        self.conds.iter().any(|c| {
+            c.field == "last_name"
+                && match &c.test {
+                    Test::Eq(_) => true,
+                    Test::Like(p) => p.anchored_start,
+                    _ => false,
+                }
+        })
+    }
+}
+
+/// The trigram table of a folded key column.
+fn trgm(k: &str) -> String {
+    format!("trgm_{}", k.trim_start_matches("k_"))
+}
+
+/// A literal FTS5 phrase.
+fn fts_phrase(piece: &str) -> String {
+    format!("\"{}\"", piece.replace('"', "\"\""))
 }
 
 /// The longest literal piece of a pattern, when the trigram index can search it (≥ 3
@@ -255,20 +494,6 @@ fn custom_expr(c: &Cond) -> (String, Test) {
         Kind::Text => ("v.folded".into(), c.test.clone()),
         _ => ("v.value".into(), c.test.clone()),
     }
-}
-
-/// Membership in a child table: `rid IN (SELECT record_id FROM table WHERE col …)`.
-fn push_member(sql: &mut Sql, rid: &str, table: &str, col: &str, test: &Test) {
-    let negate = matches!(test, Test::Empty);
-    sql.push(&format!(
-        "{rid} {}IN (SELECT t.record_id FROM {table} t",
-        if negate { "NOT " } else { "" }
-    ));
-    if !matches!(test, Test::Empty | Test::NotEmpty) {
-        sql.push(" WHERE ");
-        push_test(sql, &format!("t.{col}"), test);
-    }
-    sql.push(")");
 }
 
 /// A text test on an expression holding folded (lower-case) text.

@@ -106,22 +106,74 @@ pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
     Ok(sql)
 }
 
-/// The statement of `count`.
+/// The statement of `count`: from the membership tables alone when the filter is made of
+/// memberships, else over the records (driven as `w` says, never walking).
 pub fn count_sql(w: &Where<'_>) -> Sql {
+    if let Some(sql) = w.member_count_sql() {
+        return sql;
+    }
     let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
-    push_browse_filter(
-        &mut sql,
-        &Where {
-            unindexed: false,
-            ..*w
-        },
-        None,
-    );
+    push_browse_filter(&mut sql, &Where { walk: false, ..*w }, None);
     sql
 }
 
+/// Above this many matches a page walks the sort order instead of sorting the matches.
+const BROAD: i64 = 30_000;
+/// Estimates stop counting here.
+const ESTIMATE_CAP: i64 = 20_000;
+
+/// Plans a filtered query on SQLite (PostgreSQL plans itself): the unit whose index finds
+/// the fewest records drives (each unit's count, capped, is cheap on its index), and a page
+/// of a broad result walks the sort order. Returns the plan and, when `with_total`, the
+/// total count.
+pub async fn plan<'a>(
+    pool: &sqlx::AnyPool,
+    w: Where<'a>,
+    sort: SortKey,
+    with_total: bool,
+) -> Result<(Where<'a>, Option<i64>)> {
+    if w.backend != crate::Backend::Sqlite || w.conds.is_empty() {
+        let total = if with_total {
+            Some(count(pool, &w).await?)
+        } else {
+            None
+        };
+        return Ok((w, total));
+    }
+    let units = w.units();
+    let mut best: Option<(usize, i64)> = None;
+    if units.len() == 1 {
+        best = w.estimate_sql(&units[0], 0).map(|_| (0, 0));
+    } else {
+        for (i, u) in units.iter().enumerate() {
+            if let Some(sql) = w.estimate_sql(u, ESTIMATE_CAP) {
+                let n: i64 = sql.query().fetch_one(pool).await?.try_get(0)?;
+                if best.is_none_or(|(_, b)| n < b) {
+                    best = Some((i, n));
+                }
+            }
+        }
+    }
+    let w = Where {
+        driver: best.map(|(i, _)| i),
+        ..w
+    };
+    let total = if with_total {
+        Some(count(pool, &w).await?)
+    } else {
+        None
+    };
+    let broad = match (total, best) {
+        (Some(t), _) => t > BROAD,
+        (None, Some((_, n))) => n >= ESTIMATE_CAP,
+        (None, None) => true,
+    };
+    let walk = broad && !(sort == SortKey::Name && w.has_name_prefix());
+    Ok((Where { walk, ..w }, total))
+}
+
 pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) -> Result<i64> {
-    browse_count(exec, w, None).await
+    Ok(count_sql(w).query().fetch_one(exec).await?.try_get(0)?)
 }
 
 /// Whether more than `cap` records match: cheap where the filter has an index (it stops
@@ -196,14 +248,7 @@ pub async fn browse_count<'e, E: Executor<'e, Database = Any>>(
     prefix_key: Option<&str>,
 ) -> Result<i64> {
     let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
-    push_browse_filter(
-        &mut sql,
-        &Where {
-            unindexed: false,
-            ..*w
-        },
-        prefix_key,
-    );
+    push_browse_filter(&mut sql, &Where { walk: false, ..*w }, prefix_key);
     Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
 }
 
