@@ -323,6 +323,20 @@ pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
+/// Refills every trigram table from the records' folded keys.
+fn trigram_fill_sql() -> String {
+    ["last", "first", "display", "city", "address"]
+        .iter()
+        .map(|c| {
+            format!(
+                "INSERT INTO trgm_{c} (trgm_{c}) VALUES ('delete-all'); \
+                 INSERT INTO trgm_{c} (rowid, k) SELECT id, k_{c} FROM records WHERE k_{c} <> '';"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Tables whose secondary indexes a load into an empty base builds afterwards.
 const LOADED_TABLES: [&str; 8] = [
     "records",
@@ -375,6 +389,34 @@ impl SqliteLoader {
             tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
                 .map_err(sqlite_err)?;
         }
+        // The trigram tables: their triggers go, and they are filled in one pass at the end
+        // (`_trgm_fill` sorts before the triggers, which come back after it).
+        let triggers: Vec<(String, String)> = {
+            let mut stmt = tx
+                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'records_trgm_%'")
+                .map_err(sqlite_err)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sqlite_err)?;
+            rows.collect::<std::result::Result<_, _>>()
+                .map_err(sqlite_err)?
+        };
+        if !triggers.is_empty() {
+            tx.execute(
+                "INSERT INTO deferred_indexes (name, sql) VALUES ('_trgm_fill', ?1)",
+                [trigram_fill_sql()],
+            )
+            .map_err(sqlite_err)?;
+        }
+        for (name, sql) in &triggers {
+            tx.execute(
+                "INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)",
+                [name, sql],
+            )
+            .map_err(sqlite_err)?;
+            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "")))
+                .map_err(sqlite_err)?;
+        }
         tx.commit().map_err(sqlite_err)?;
         Ok(found.len())
     }
@@ -387,7 +429,7 @@ impl SqliteLoader {
             .map_err(sqlite_err)?;
         let pending: Vec<(String, String)> = {
             let mut stmt = tx
-                .prepare("SELECT name, sql FROM deferred_indexes")
+                .prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
                 .map_err(sqlite_err)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -396,7 +438,7 @@ impl SqliteLoader {
                 .map_err(sqlite_err)?
         };
         for (name, sql) in &pending {
-            tx.execute_batch(&sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+            tx.execute_batch(&crate::db::idempotent(sql))
                 .map_err(sqlite_err)?;
             tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
                 .map_err(sqlite_err)?;

@@ -213,14 +213,15 @@ impl Db {
 
     /// Builds the indexes a bulk load dropped and did not rebuild (it was interrupted).
     pub async fn restore_deferred_indexes(&self) -> Result<(), StoreError> {
-        let rows = sqlx::query("SELECT name, sql FROM deferred_indexes")
+        let rows = sqlx::query("SELECT name, sql FROM deferred_indexes ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
         for row in rows {
             let (name, sql): (String, String) = (row.try_get(0)?, row.try_get(1)?);
             tracing::warn!(index = %name, "rebuilding an index an interrupted bulk load dropped");
-            let sql = sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1);
-            sqlx::query(AssertSqlSafe(sql)).execute(&self.pool).await?;
+            sqlx::raw_sql(AssertSqlSafe(idempotent(&sql)))
+                .execute(&self.pool)
+                .await?;
             sqlx::query("DELETE FROM deferred_indexes WHERE name = $1")
                 .bind(&name)
                 .execute(&self.pool)
@@ -239,6 +240,12 @@ impl Db {
         };
         Ok(sqlx::query(sql).fetch_one(&self.pool).await?.try_get(0)?)
     }
+}
+
+/// A deferred index's or trigger's statement made safe to run again.
+pub(crate) fn idempotent(sql: &str) -> String {
+    sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
+        .replacen("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
 }
 
 /// Makes a `sqlite:` URL create its file (and the file's folder) when missing.

@@ -417,7 +417,8 @@ async fn every_plan_of_a_filter_finds_the_same_records() {
     use kartoteka_store::filter::Where;
     use kartoteka_store::list::{self, ListQuery, SortKey};
     let t = spawn_app().await;
-    kartoteka::demo::fill(&t.app, 600, 3, false).await.unwrap();
+    // Loaded in bulk (indexes and trigram tables built after the load).
+    kartoteka::demo::fill(&t.app, 600, 3, true).await.unwrap();
     let seg: Value = t
         .post(&t.admin_token, "/api/v1/segments", json!({"name": "Plan"}))
         .await
@@ -446,7 +447,7 @@ async fn every_plan_of_a_filter_finds_the_same_records() {
         json!([{"field": "last_name", "op": "like", "value": "%ow%"}, {"field": "phone", "op": "not_empty"},
                {"field": "tags", "op": "empty"}, {"field": "case.attempts", "op": "gt", "value": 0}]),
         json!([{"field": "first_name", "op": "like", "value": "%nna"}, {"field": "created_at", "op": "gt", "value": "2020-01-01"},
-               {"field": "email", "op": "like", "value": "%.pl"}, {"field": "address", "op": "like", "value": "%ul%"}]),
+               {"field": "email", "op": "like", "value": "%.pl"}, {"field": "address", "op": "like", "value": "%ul.%"}]),
     ];
     for all in filters {
         let f: Filter = serde_json::from_value(json!({ "all": all })).unwrap();
