@@ -497,8 +497,9 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         .await?
         .try_get(0)?;
     let deferred = match &mut loader {
-        Some(l) if empty == 0 && records >= 50_000 => l.defer_indexes()? > 0,
-        _ => false,
+        _ if empty > 0 || records < 50_000 => false,
+        Some(l) => l.defer_indexes()? > 0,
+        None => bulk::defer_indexes_postgres(&app.db).await? > 0,
     };
     while let Some(mut batch) = rx.recv().await {
         loader = match loader {
@@ -534,13 +535,17 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         }
     }
     producer.await?;
-    if let (Some(mut l), true) = (loader, deferred) {
-        if progress {
-            eprintln!("  building indexes…");
-        }
-        tokio::task::spawn_blocking(move || l.build_deferred_indexes())
+    if deferred && progress {
+        eprintln!("  building indexes…");
+    }
+    match (loader, deferred) {
+        (Some(mut l), true) => tokio::task::spawn_blocking(move || l.build_deferred_indexes())
             .await?
-            .context("building indexes")?;
+            .context("building indexes")?,
+        (None, true) => bulk::build_deferred_postgres(&app.db)
+            .await
+            .context("building indexes")?,
+        _ => {}
     }
     let mut t = app.db.begin_write().await?;
     bulk::sync_sequences(&mut t, app.db.backend).await?;

@@ -323,6 +323,67 @@ pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
+/// PostgreSQL: drops the secondary indexes of the loaded tables (not those behind
+/// constraints), noting them in `deferred_indexes`, for `build_deferred_postgres` (or the
+/// next start) to build after a load into an empty base.
+pub async fn defer_indexes_postgres(db: &crate::Db) -> Result<usize> {
+    let mut tx = db.begin_write().await?;
+    let mut sql = Sql::new(
+        "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i WHERE i.schemaname = current_schema() \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) AND i.tablename IN (",
+    );
+    for (i, t) in LOADED_TABLES.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(t.to_string());
+    }
+    sql.push(")");
+    let rows = sql.query().fetch_all(&mut *tx).await?;
+    for r in &rows {
+        let (name, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        sqlx::query("INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)")
+            .bind(&name)
+            .bind(&def)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP INDEX \"{}\"",
+            name.replace('"', "")
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// PostgreSQL: builds the indexes `defer_indexes_postgres` dropped, with memory enough to
+/// build them in one pass.
+pub async fn build_deferred_postgres(db: &crate::Db) -> Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    sqlx::query("SET maintenance_work_mem = '512MB'")
+        .execute(&mut *conn)
+        .await?;
+    let rows = sqlx::query("SELECT name, sql FROM deferred_indexes ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &rows {
+        let (name, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(crate::db::idempotent(&def)))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM deferred_indexes WHERE name = $1")
+            .bind(&name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("RESET maintenance_work_mem")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Refills every trigram table from the records' folded keys.
 fn trigram_fill_sql() -> String {
     ["last", "first", "display", "city", "address"]
