@@ -377,10 +377,22 @@
     if (ev.detail && ev.detail.elt && ev.detail.elt.id === "bulk-form") {
       const d = document.getElementById("bulk-delete");
       if (d && d.open) d.close();
+      document.querySelectorAll("details.bulk-menu[open]").forEach(function (m) { m.open = false; });
     }
   });
   document.addEventListener("htmx:afterSettle", update);
   update();
+
+  // The list's small menus and choice lists close when one clicks elsewhere or presses Escape.
+  const menus = "details.bulk-menu[open], details.save-view-menu[open], details.pick[open]";
+  document.addEventListener("click", function (ev) {
+    document.querySelectorAll(menus).forEach(function (d) {
+      if (!d.contains(ev.target)) d.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") document.querySelectorAll(menus).forEach(function (d) { d.open = false; });
+  });
 
   // The bulk job's panel closes once read.
   document.addEventListener("click", function (ev) {

@@ -183,3 +183,180 @@ async fn the_interface_speaks_polish_and_a_masked_input_takes_only_what_its_mask
     assert_eq!(b.text(".head-fields .expand").await, "Zwiń");
     b.quit().await;
 }
+
+/// Waits until the page's scripts run (they are deferred: text shows before they do).
+async fn scripts_ready(b: &crate::webdriver::Browser) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b
+        .execute("return document.readyState === 'complete' && !!window.htmx")
+        .await
+        != json!(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page's scripts never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `script` returns true.
+async fn until(b: &crate::webdriver::Browser, script: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while b.execute(script).await != json!(true) {
+        assert!(std::time::Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Picks an option of a select as a person does (the change event bubbles to the page's
+/// handlers and to htmx).
+async fn choose(b: &crate::webdriver::Browser, select: &str, value: &str) {
+    b.find(select).await;
+    b.execute(&format!(
+        "const s = document.querySelector({select:?}); s.value = {value:?}; \
+         s.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn the_filter_builder_runs_criteria_added_in_the_browser_and_a_bulk_action_shows_its_progress()
+ {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = spawn_app().await;
+    kartoteka::demo::fill(&t.app, 120, 7, false).await.unwrap();
+    let mine = t
+        .create(
+            json!({"kind": "person", "first_name": "Jan", "last_name": "Kowalski",
+                       "city": "Łódź", "phones": ["600 100 200"]}),
+        )
+        .await;
+    let mine = mine["id"].as_str().unwrap().to_string();
+    let segment: Value = t
+        .post(
+            &t.admin_token,
+            "/api/v1/segments",
+            json!({"name": "Łódzcy -ski"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b = driver.browser(&t.base).await;
+    b.log_in("admin", ADMIN_PASSWORD).await;
+    b.find("#record-grid").await;
+    scripts_ready(&b).await;
+
+    // The page's selection offers every record found.
+    b.click("#sel-page").await;
+    b.wait_text("#sel-count", "50 selected").await;
+    b.wait_text("#sel-all", "Select all 121 found").await;
+    b.screenshot("list-selection").await;
+    b.click("#sel-all").await;
+    b.wait_text("#sel-all-note", "All 121 found are selected")
+        .await;
+    b.click("#sel-clear").await;
+    until(&b, "return document.getElementById('bulk-bar').hidden").await;
+
+    // Three criteria added through the builder: text with wildcards and "is not empty".
+    b.click("#filter-panel > summary").await;
+    choose(&b, "#add-criterion", "last_name").await;
+    b.fill("#criteria input[name='c0.v']", "%ski").await;
+    choose(&b, "#add-criterion", "city").await;
+    b.fill("#criteria input[name='c1.v']", "%lodz%").await;
+    choose(&b, "#add-criterion", "phone").await;
+    choose(&b, "#criteria select[name='c2.op']", "not_empty").await;
+    until(
+        &b,
+        "return getComputedStyle(document.querySelector('#criteria .crit:nth-child(3) .crit-val')).display === 'none'",
+    )
+    .await;
+    assert_eq!(b.value("#add-criterion").await, "");
+    b.screenshot("filter-builder").await;
+    b.click("#filter-form button[type=submit]").await;
+    b.wait_text("#filter-panel .badge", "3").await;
+    scripts_ready(&b).await;
+    assert!(b.url().await.contains("f=%7B"));
+    assert_eq!(
+        b.value("#criteria input[name='c1.v']").await,
+        "%lodz%",
+        "the builder comes back from the URL"
+    );
+    let found: Value = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/search",
+            json!({"filter": {"all": [
+                {"field": "last_name", "op": "like", "value": "%ski"},
+                {"field": "city", "op": "like", "value": "%lodz%"},
+                {"field": "phone", "op": "not_empty"}]}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let n = found["total"].as_i64().unwrap();
+    assert_eq!(
+        b.text(".count").await,
+        format!("{n} record{}", if n == 1 { "" } else { "s" })
+    );
+    assert_eq!(b.count("#record-grid tbody tr").await as i64, n);
+    b.find(&format!("input.sel-row[value='{mine}']")).await;
+    b.screenshot("filter-result").await;
+
+    // The page's records go into a segment; the job's panel shows its progress and result.
+    b.click("#sel-page").await;
+    b.click("#bulk-form details.bulk-menu:nth-of-type(2) > summary")
+        .await;
+    choose(
+        &b,
+        "#bulk-form select[name=segment]",
+        &segment["id"].to_string(),
+    )
+    .await;
+    b.click("#bulk-form button[value=segment_add]").await;
+    b.wait_text("#job", &format!("{n} changed")).await;
+    b.find("#job.job-done").await;
+    b.screenshot("bulk-job").await;
+    let members: Value = t
+        .get(&t.admin_token, &format!("/api/v1/records/{mine}/segments"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members[0]["name"], "Łódzcy -ski");
+
+    // A list criterion: the segment ticked in its dropdown, in Polish.
+    b.execute("const s = document.getElementById('locale'); s.value = 'pl'; s.form.submit();")
+        .await;
+    b.wait_text("header nav", "Nowa osoba").await;
+    scripts_ready(&b).await;
+    b.click("#criteria .crit:nth-child(3) .crit-remove").await;
+    until(
+        &b,
+        "return document.querySelectorAll('#criteria .crit').length === 2",
+    )
+    .await;
+    choose(&b, "#add-criterion", "segments").await;
+    b.click("#criteria .crit:nth-child(3) .pick > summary")
+        .await;
+    b.click(&format!(
+        "#criteria .crit:nth-child(3) .pick input[value='{}']",
+        segment["id"]
+    ))
+    .await;
+    b.wait_text(
+        "#criteria .crit:nth-child(3) .pick > summary",
+        "Łódzcy -ski",
+    )
+    .await;
+    b.screenshot("filter-pick-pl").await;
+    b.click("#filter-form button[type=submit]").await;
+    b.wait_text(".count", "1 rekord").await;
+    assert!(b.url().await.contains("%22segments%22"));
+    b.find(&format!("input.sel-row[value='{mine}']")).await;
+    b.quit().await;
+}
