@@ -602,7 +602,7 @@ async fn in_the_browser_a_row_opens_the_case_form_and_saving_updates_the_tab() {
     b.go(&format!("/records/{rid}")).await;
     b.click(&format!("#tab-cases a[href$='/cases/{cid}']"))
         .await;
-    let form = b.text("#case-edit").await;
+    let form = b.wait_text("#case-edit", "Sprawa: ").await;
     for words in [
         "Sprawa: ",
         "Przypisany konsultant",

@@ -148,9 +148,9 @@ impl Browser {
             let v = self
                 .post("/element", json!({"using": "css selector", "value": css}))
                 .await;
+            // A missing element answers `{"error": …}`: only the W3C element key is an ID.
             if let Some(id) = v
-                .as_object()
-                .and_then(|o| o.values().next())
+                .get("element-6066-11e4-a52e-4f735466cecf")
                 .and_then(Value::as_str)
             {
                 return id.to_string();
