@@ -367,7 +367,8 @@
     } else if (t.closest("[data-bulk-delete]")) {
       const n = selection(form).n;
       form.elements.confirm.value = String(n);
-      document.getElementById("bulk-delete-text").textContent = form.dataset.deleteAsk.replace("{n}", fmt(n));
+      const ask = n === 1 ? form.dataset.deleteAskOne : form.dataset.deleteAsk;
+      document.getElementById("bulk-delete-text").textContent = ask.replace("{n}", fmt(n));
       document.getElementById("bulk-delete").showModal();
     } else if (t.closest("dialog [data-close]")) {
       t.closest("dialog").close();

@@ -258,6 +258,18 @@ async fn the_filter_builder_runs_criteria_added_in_the_browser_and_a_bulk_action
     b.click("#sel-all").await;
     b.wait_text("#sel-all-note", "All 121 found are selected")
         .await;
+    // Deleting asks first, naming the count it will post as the confirmation.
+    b.click("[data-bulk-delete]").await;
+    b.wait_text("#bulk-delete-text", "Delete 121 records?")
+        .await;
+    assert_eq!(
+        b.execute("return document.querySelector('#bulk-form input[name=confirm]').value")
+            .await,
+        json!("121")
+    );
+    b.screenshot("bulk-delete-dialog").await;
+    b.click("#bulk-delete [data-close]").await;
+    until(&b, "return !document.getElementById('bulk-delete').open").await;
     b.click("#sel-clear").await;
     until(&b, "return document.getElementById('bulk-bar').hidden").await;
 
@@ -358,5 +370,12 @@ async fn the_filter_builder_runs_criteria_added_in_the_browser_and_a_bulk_action
     b.wait_text(".count", "1 rekord").await;
     assert!(b.url().await.contains("%22segments%22"));
     b.find(&format!("input.sel-row[value='{mine}']")).await;
+
+    // A wrong value is shown beside its criterion and the list does not run.
+    b.go("/records?f=%7B%22all%22%3A%5B%7B%22field%22%3A%22last_name%22%2C%22op%22%3A%22like%22%2C%22value%22%3A%22%25ski%22%7D%2C%7B%22field%22%3A%22case.attempts%22%2C%22op%22%3A%22between%22%2C%22value%22%3A%5B%223%22%2C%22%22%5D%7D%5D%7D").await;
+    b.wait_text("#criteria .crit.has-error .error", "nieprawidłowa wartość")
+        .await;
+    assert_eq!(b.count("#record-grid").await, 0);
+    b.screenshot("filter-error-pl").await;
     b.quit().await;
 }

@@ -453,7 +453,7 @@ async fn views_are_saved_private_or_shared_and_only_their_owner_deletes_them() {
         .await
         .unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_string();
-    assert!(to.contains("view_error=1"));
+    assert!(to.contains("view_error=name"));
     let page = ewa
         .get(t.url(&to))
         .send()

@@ -97,6 +97,7 @@ pub const EN: &[(&str, &str)] = &[
     ("bulk.tags_remove", "Remove tags"),
     ("bulk.delete", "Delete records"),
     ("bulk.delete_ask", "Delete {n} records?"),
+    ("bulk.delete_ask_one", "Delete 1 record?"),
     (
         "bulk.delete_hint",
         "Each deleted record's snapshot stays in the audit log.",
@@ -240,6 +241,7 @@ pub const PL: &[(&str, &str)] = &[
     ("bulk.tags_remove", "Usuń tagi"),
     ("bulk.delete", "Usuń rekordy"),
     ("bulk.delete_ask", "Usunąć rekordy ({n})?"),
+    ("bulk.delete_ask_one", "Usunąć 1 rekord?"),
     (
         "bulk.delete_hint",
         "Migawka każdego usuniętego rekordu zostaje w dzienniku zmian.",

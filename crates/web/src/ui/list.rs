@@ -510,8 +510,7 @@ pub async fn page(
         errors,
         summary,
     };
-    let views =
-        list_filter::views_bar(&app, &s, open_view, param(&pairs, "view_error").is_some()).await;
+    let views = list_filter::views_bar(&app, &s, open_view, param(&pairs, "view_error")).await;
     let job = match param(&pairs, "job").and_then(|j| j.parse::<i64>().ok()) {
         Some(id) => app
             .job(&s.actor, id)

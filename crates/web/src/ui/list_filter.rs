@@ -571,30 +571,42 @@ pub struct ViewsBar {
     pub shared: Vec<Opt>,
     /// The open view, when its owner (or an administrator) may delete it.
     pub deletable: Option<(i64, String)>,
-    pub error: bool,
+    /// Why the last save was refused (a key of the strings).
+    pub error: Option<&'static str>,
 }
 
-pub async fn views_bar(app: &App, s: &UiSession, open: Option<i64>, error: bool) -> ViewsBar {
+pub async fn views_bar(
+    app: &App,
+    s: &UiSession,
+    open: Option<i64>,
+    error: Option<&str>,
+) -> ViewsBar {
     let all = app.views(&s.actor).await.unwrap_or_default();
     let opt = |v: &kartoteka_app::saved_views::ViewInfo| Opt {
         value: v.id.to_string(),
-        label: if v.mine && v.shared {
+        label: if v.owner == s.display_name && v.shared {
             format!("{} · {}", v.name, s.lang.t("views.shared_mark"))
-        } else if v.mine {
+        } else if v.owner == s.display_name {
             v.name.clone()
         } else {
             format!("{} · {}", v.name, v.owner)
         },
         selected: Some(v.id) == open,
     };
+    // `mine` says who may delete (administrators may delete any); the groups go by owner.
+    let own = |v: &&kartoteka_app::saved_views::ViewInfo| v.owner == s.display_name;
     ViewsBar {
-        mine: all.iter().filter(|v| v.mine).map(opt).collect(),
-        shared: all.iter().filter(|v| !v.mine).map(opt).collect(),
+        mine: all.iter().filter(own).map(opt).collect(),
+        shared: all.iter().filter(|v| !own(v)).map(opt).collect(),
         deletable: all
             .iter()
             .find(|v| Some(v.id) == open && v.mine)
             .map(|v| (v.id, v.name.clone())),
-        error,
+        error: match error {
+            Some("filter") => Some("views.filter_invalid"),
+            Some(_) => Some("views.name_needed"),
+            None => None,
+        },
     }
 }
 
@@ -641,8 +653,13 @@ pub async fn save_view(
                 .unwrap_or_else(|| "/records".into()),
         )
         .into_response(),
-        Err(AppError::Validation(_)) => {
-            let mut url = "/records?view_error=1".to_string();
+        Err(AppError::Validation(errors)) => {
+            let why = if errors.iter().any(|e| e.field.starts_with("filter")) {
+                "filter"
+            } else {
+                "name"
+            };
+            let mut url = format!("/records?view_error={why}");
             if let Some(f) = f_param(&filter) {
                 url.push_str(&format!("&f={f}"));
             }
