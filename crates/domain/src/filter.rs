@@ -457,7 +457,7 @@ fn test_of(field: &str, kind: Kind, op: Op, v: &Value, ctx: &Context<'_>) -> Res
             let s = single_or_list(op, v)?;
             match op {
                 Op::Like => {
-                    let p = Pattern::parse(&code(field, &s[0]).replace("\\%", "\\%"), false);
+                    let p = Pattern::parse(&code(field, &s[0]), false);
                     if p.is_exact() {
                         Test::Eq(Val::Text(p.pieces.concat()))
                     } else {

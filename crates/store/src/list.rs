@@ -39,14 +39,20 @@ pub struct ListQuery {
 }
 
 /// One page: internal IDs in order, and the position after the last one when more follow.
-pub async fn page<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
+pub async fn page(
+    pool: &sqlx::AnyPool,
     q: &ListQuery,
     w: &Where<'_>,
 ) -> Result<(Vec<i64>, Option<Position>)> {
     let cols = q.sort.columns();
-    let sql = page_sql(q, w)?;
-    let rows = sql.query().fetch_all(exec).await?;
+    let mut rows = page_sql(q, w)?.query().fetch_all(pool).await?;
+    if w.walk && rows.len() as i64 <= q.limit {
+        // The walk's budget ran out before a full page: read it from the filter's index.
+        rows = page_sql(q, &Where { walk: false, ..*w })?
+            .query()
+            .fetch_all(pool)
+            .await?;
+    }
     let more = rows.len() as i64 > q.limit;
     let rows = &rows[..rows.len().min(q.limit as usize)];
     let ids = rows
@@ -76,8 +82,9 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(
 pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
     let cols = q.sort.columns();
     let mut sql = Sql::new(format!(
-        "SELECT r.id, {} FROM records r WHERE 1 = 1",
-        cols.join(", ")
+        "SELECT r.id, {} FROM records r{} WHERE 1 = 1",
+        cols.join(", "),
+        walk_index(w, q.sort)
     ));
     w.push(&mut sql);
     if let Some(after) = &q.after {
@@ -99,11 +106,84 @@ pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
         }
         sql.push(")");
     }
+    if w.walk {
+        push_walk_bound(
+            &mut sql,
+            w,
+            q.sort,
+            q.descending,
+            q.after.as_deref(),
+            None,
+            WALK_BUDGET,
+        );
+    }
     let dir = if q.descending { " DESC" } else { "" };
     let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
     sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
         .bind(q.limit + 1);
     Ok(sql)
+}
+
+/// Rows a walk along the sort order examines at most; when they hold too few matches (the
+/// filter's rows lie elsewhere in the sort order), the page is read from the filter's index.
+const WALK_BUDGET: i64 = 20_000;
+
+/// Limits a walk to the first `budget` rows of the sort order from where it starts: ` AND
+/// (sort columns) <= (those of the row `budget` further)`, when there is such a row.
+fn push_walk_bound(
+    sql: &mut Sql,
+    w: &Where<'_>,
+    sort: SortKey,
+    descending: bool,
+    after: Option<&[Param]>,
+    prefix_key: Option<&str>,
+    budget: i64,
+) {
+    let cols = sort.columns().join(", ");
+    let (dir, cmp, after_cmp) = if descending {
+        (" DESC", ">=", "<")
+    } else {
+        ("", "<=", ">")
+    };
+    let order: Vec<String> = sort.columns().iter().map(|c| format!("{c}{dir}")).collect();
+    let mut bound = Sql::new(format!(
+        "SELECT {cols} FROM records r{} WHERE 1 = 1",
+        walk_index(w, sort)
+    ));
+    bound.params = std::mem::take(&mut sql.params);
+    if let Some(k) = prefix_key {
+        push_prefix(&mut bound, k);
+    }
+    if let Some(after) = after {
+        bound.push(&format!(" AND ({cols}) {after_cmp} ("));
+        for (i, v) in after.iter().enumerate() {
+            if i > 0 {
+                bound.push(", ");
+            }
+            bound.bind(v.clone());
+        }
+        bound.push(")");
+    }
+    bound
+        .push(&format!(" ORDER BY {} LIMIT 1 OFFSET ", order.join(", ")))
+        .bind(budget);
+    // The bound's statement twice: whether it has a row, and the row.
+    let text = bound.text.clone();
+    sql.params = bound.params;
+    sql.push(&format!(
+        " AND (NOT EXISTS ({text}) OR ({cols}) {cmp} ({text}))"
+    ));
+}
+
+/// When a page walks the sort order on SQLite, the sort's index, named: otherwise the
+/// planner may prefer a full scan of a smaller covering index and sort everything.
+fn walk_index(w: &Where<'_>, sort: SortKey) -> &'static str {
+    match (w.walk && w.backend == crate::Backend::Sqlite, sort) {
+        (true, SortKey::Name) => " INDEXED BY records_sort",
+        (true, SortKey::CreatedAt) => " INDEXED BY records_created",
+        (true, SortKey::ModifiedAt) => " INDEXED BY records_modified",
+        _ => "",
+    }
 }
 
 /// The statement of `count`: from the membership tables alone when the filter is made of
@@ -118,7 +198,7 @@ pub fn count_sql(w: &Where<'_>) -> Sql {
 }
 
 /// Above this many matches a page walks the sort order instead of sorting the matches.
-const BROAD: i64 = 30_000;
+const BROAD: i64 = 5_000;
 /// Estimates stop counting here.
 const ESTIMATE_CAP: i64 = 20_000;
 
@@ -142,7 +222,8 @@ pub async fn plan<'a>(
     }
     let units = w.units();
     let mut best: Option<(usize, i64)> = None;
-    if units.len() == 1 {
+    if units.len() == 1 && with_total {
+        // The count will tell how broad it is.
         best = w.estimate_sql(&units[0], 0).map(|_| (0, 0));
     } else {
         for (i, u) in units.iter().enumerate() {
@@ -165,7 +246,7 @@ pub async fn plan<'a>(
     };
     let broad = match (total, best) {
         (Some(t), _) => t > BROAD,
-        (None, Some((_, n))) => n >= ESTIMATE_CAP,
+        (None, Some((_, n))) => n > BROAD,
         (None, None) => true,
     };
     let walk = broad && !(sort == SortKey::Name && w.has_name_prefix());
@@ -217,14 +298,26 @@ pub struct Browse<'a> {
     pub limit: i64,
 }
 
-pub async fn browse<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
-    b: &Browse<'_>,
-    w: &Where<'_>,
-) -> Result<Vec<i64>> {
+pub async fn browse(pool: &sqlx::AnyPool, b: &Browse<'_>, w: &Where<'_>) -> Result<Vec<i64>> {
+    let ids = browse_ids(pool, b, w).await?;
+    if w.walk && (ids.len() as i64) < b.limit {
+        // The walk's budget ran out first: read the page from the filter's index.
+        return browse_ids(pool, b, &Where { walk: false, ..*w }).await;
+    }
+    Ok(ids)
+}
+
+async fn browse_ids(pool: &sqlx::AnyPool, b: &Browse<'_>, w: &Where<'_>) -> Result<Vec<i64>> {
     let (prefix_key, offset, limit) = (b.prefix_key, b.offset, b.limit);
-    let mut sql = Sql::new("SELECT r.id FROM records r WHERE 1 = 1");
+    let mut sql = Sql::new(format!(
+        "SELECT r.id FROM records r{} WHERE 1 = 1",
+        walk_index(w, b.sort)
+    ));
     push_browse_filter(&mut sql, w, prefix_key);
+    if w.walk {
+        let budget = WALK_BUDGET + 20 * (offset + limit);
+        push_walk_bound(&mut sql, w, b.sort, b.descending, None, prefix_key, budget);
+    }
     let dir = if b.descending { " DESC" } else { "" };
     let order: Vec<String> = b
         .sort
@@ -235,7 +328,7 @@ pub async fn browse<'e, E: Executor<'e, Database = Any>>(
     sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
         .bind(limit);
     sql.push(" OFFSET ").bind(offset);
-    let rows = sql.query().fetch_all(exec).await?;
+    let rows = sql.query().fetch_all(pool).await?;
     Ok(rows
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
@@ -255,9 +348,14 @@ pub async fn browse_count<'e, E: Executor<'e, Database = Any>>(
 fn push_browse_filter(sql: &mut Sql, w: &Where<'_>, prefix_key: Option<&str>) {
     w.push(sql);
     if let Some(k) = prefix_key {
-        // Every key starting with `k` sorts between `k` and `k` + the highest character.
-        sql.push(" AND r.sort_last >= ").bind(k.to_string());
-        sql.push(" AND r.sort_last < ")
-            .bind(format!("{k}\u{10FFFF}"));
+        push_prefix(sql, k);
     }
+}
+
+/// Last-name sort keys starting with `k` (the search box).
+fn push_prefix(sql: &mut Sql, k: &str) {
+    // Every key starting with `k` sorts between `k` and `k` + the highest character.
+    sql.push(" AND r.sort_last >= ").bind(k.to_string());
+    sql.push(" AND r.sort_last < ")
+        .bind(format!("{k}\u{10FFFF}"));
 }
