@@ -17,7 +17,7 @@ use crate::events::Event;
 use crate::{Actor, App, AppError, AppResult};
 
 /// Records done per transaction.
-const CHUNK: usize = 500;
+const CHUNK: usize = 2000;
 /// A running job whose worker has not beaten for this long is taken over.
 const STALE_MS: i64 = 30_000;
 /// Failures listed one by one in a job's result (the count covers all).
@@ -35,15 +35,29 @@ pub enum JobSpec {
         campaign: bool,
         add: bool,
         records: Vec<String>,
+        /// The records' internal IDs, in step with `records`, when the job was made from a
+        /// filter (saves looking them up again).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ids: Vec<i64>,
     },
     /// Add tags to records, or remove them.
     Tags {
         add: bool,
         tags: Vec<String>,
         records: Vec<String>,
+        /// The records' internal IDs, in step with `records`, when the job was made from a
+        /// filter (saves looking them up again).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ids: Vec<i64>,
     },
     /// Delete records.
-    Delete { records: Vec<String> },
+    Delete {
+        records: Vec<String>,
+        /// The records' internal IDs, in step with `records`, when the job was made from a
+        /// filter (saves looking them up again).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ids: Vec<i64>,
+    },
 }
 
 impl JobSpec {
@@ -59,7 +73,15 @@ impl JobSpec {
         match self {
             JobSpec::Membership { records, .. }
             | JobSpec::Tags { records, .. }
-            | JobSpec::Delete { records } => records,
+            | JobSpec::Delete { records, .. } => records,
+        }
+    }
+
+    fn ids(&self) -> &[i64] {
+        match self {
+            JobSpec::Membership { ids, .. }
+            | JobSpec::Tags { ids, .. }
+            | JobSpec::Delete { ids, .. } => ids,
         }
     }
 
@@ -148,6 +170,7 @@ impl App {
         group: i64,
         add: bool,
         records: Vec<String>,
+        ids: Vec<i64>,
     ) -> AppResult<JobView> {
         if !actor.may_use_record_base() {
             return Err(AppError::Forbidden(
@@ -181,6 +204,7 @@ impl App {
             campaign: kind == GroupKind::Campaign,
             add,
             records,
+            ids,
         };
         self.submit(actor, &spec).await
     }
@@ -202,11 +226,11 @@ impl App {
                 "your role may not delete records".into(),
             ));
         }
-        let records = match target {
-            BulkTarget::Ids(ids) => ids,
+        let (records, ids) = match target {
+            BulkTarget::Ids(ids) => (ids, Vec::new()),
             BulkTarget::Filter(f) => {
                 let conds = self.check_filter(&f).await?;
-                self.matching_ids(actor, &conds).await?
+                self.matching_ids(actor, &conds).await?.into_iter().unzip()
             }
         };
         if records.is_empty() {
@@ -225,7 +249,7 @@ impl App {
         }
         match action {
             BulkAction::Membership { kind, group, add } => {
-                self.submit_membership(actor, kind, group, add, records)
+                self.submit_membership(actor, kind, group, add, records, ids)
                     .await
             }
             BulkAction::Tags { add, tags } => {
@@ -254,6 +278,7 @@ impl App {
                     add,
                     tags: clean,
                     records,
+                    ids,
                 };
                 self.submit(actor, &spec).await
             }
@@ -266,7 +291,7 @@ impl App {
                         format!("this deletes {n} records; send confirm={n} to go ahead"),
                     ));
                 }
-                self.submit(actor, &JobSpec::Delete { records }).await
+                self.submit(actor, &JobSpec::Delete { records, ids }).await
             }
         }
     }
@@ -394,7 +419,14 @@ impl App {
             let chunk = &records[cursor..end];
             let t0 = std::time::Instant::now();
             let mut tx = self.db.begin_write().await?;
-            let found = bulk_ops::resolve(&mut tx, chunk).await?;
+            let found: std::collections::HashMap<String, i64> = match spec.ids() {
+                ids if ids.len() == records.len() => chunk
+                    .iter()
+                    .cloned()
+                    .zip(ids[cursor..end].iter().copied())
+                    .collect(),
+                _ => bulk_ops::resolve(&mut tx, chunk).await?,
+            };
             let t_resolve = t0.elapsed();
             let ids: Vec<i64> = found.values().copied().collect();
             let now = now_ms();

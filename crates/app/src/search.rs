@@ -61,8 +61,13 @@ impl App {
         Ok(total.unwrap_or(0))
     }
 
-    /// The public IDs of every record matching the filter within the actor's reach.
-    pub async fn matching_ids(&self, actor: &Actor, conds: &[Cond]) -> AppResult<Vec<String>> {
+    /// The (public ID, internal ID) of every record matching the filter within the actor's
+    /// reach, in the order they were stored.
+    pub async fn matching_ids(
+        &self,
+        actor: &Actor,
+        conds: &[Cond],
+    ) -> AppResult<Vec<(String, i64)>> {
         let w = self.scope(actor, conds)?;
         let (w, _) = list::plan(&self.db.pool, w, list::SortKey::Id, false).await?;
         let w = Where { walk: false, ..w };

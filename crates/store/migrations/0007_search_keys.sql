@@ -39,6 +39,8 @@ CREATE INDEX records_acquisition ON records(acquisition_source);
 ALTER TABLE custom_values ADD COLUMN folded TEXT{{C}};
 CREATE INDEX custom_values_folded ON custom_values(field_id, folded);
 CREATE INDEX cases_assigned ON cases(assigned_to);
+-- The unique (record_id, campaign_id) index serves lookups by record already.
+DROP INDEX cases_record;
 CREATE INDEX case_classifiers_classifier ON case_classifiers(classifier, case_id);
 
 -- Saved views of the record list: a named filter, private to its owner or shared.

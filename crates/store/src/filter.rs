@@ -105,10 +105,17 @@ impl<'a> Where<'a> {
             sql.push(" AND ");
             push_agent_scope(sql, &format!("{plus}r.id"), user);
         }
-        for (i, u) in self.units().iter().enumerate() {
+        // Checks on the row itself first, lookups in other tables last.
+        let units = self.units();
+        let mut order: Vec<usize> = (0..units.len()).collect();
+        order.sort_by_key(|i| match &units[*i] {
+            Unit::Case(_) => 1,
+            Unit::One(c) => i32::from(self.is_member(c)),
+        });
+        for i in order {
             let driving = !self.walk && self.driver.is_none_or(|d| d == i);
             sql.push(" AND ");
-            self.push_unit(sql, u, driving || !self.sqlite());
+            self.push_unit(sql, &units[i], driving || !self.sqlite());
         }
     }
 
@@ -189,6 +196,13 @@ impl<'a> Where<'a> {
             }
             return;
         }
+        if let Some((table, piece)) = self.fts_infix(c) {
+            sql.push(&format!(
+                "SELECT t.rowid AS record_id FROM {table} t WHERE {table} MATCH "
+            ))
+            .bind(fts_phrase(&piece));
+            return;
+        }
         let Some((table, col)) = member(&c.field) else {
             sql.push("SELECT 0 WHERE 1 = 0");
             return;
@@ -225,14 +239,39 @@ impl<'a> Where<'a> {
         sql.push(")");
     }
 
-    fn is_member(c: &Cond) -> bool {
-        c.field.starts_with("custom.") || member(&c.field).is_some()
+    /// A set of records in another table: memberships, custom values, and (SQLite) an
+    /// infix of one piece, which its trigram table answers exactly.
+    fn is_member(&self, c: &Cond) -> bool {
+        c.field.starts_with("custom.") || member(&c.field).is_some() || self.fts_infix(c).is_some()
+    }
+
+    /// `%piece%` on a keyed text, piece of 3 or more characters, on SQLite: the trigram
+    /// table and the piece (its phrase matches exactly the keys containing the piece).
+    fn fts_infix(&self, c: &Cond) -> Option<(String, String)> {
+        let (k, _) = keyed(&c.field)?;
+        match &c.test {
+            Test::Like(p)
+                if self.sqlite()
+                    && !p.anchored_start
+                    && !p.anchored_end
+                    && p.pieces.len() == 1
+                    && p.pieces[0].chars().count() >= 3 =>
+            {
+                Some((trgm(k), p.pieces[0].clone()))
+            }
+            _ => None,
+        }
     }
 
     fn push_one(&self, sql: &mut Sql, c: &Cond, driving: bool) {
-        let plus = if !driving && self.sqlite() { "+" } else { "" };
+        let plus = if self.walk && self.sqlite() { "+" } else { "" };
         let col = |name: &str| format!("{plus}r.{name}");
-        if Self::is_member(c) {
+        if self.fts_infix(c).is_some() && !driving {
+            // Per row, the folded key's LIKE is cheaper than a trigram lookup.
+            let (k, _) = keyed(&c.field).unwrap_or(("k_last", "x_last"));
+            return push_test(sql, &col(k), &c.test);
+        }
+        if self.is_member(c) {
             if driving && !matches!(c.test, Test::Empty) {
                 sql.push("r.id IN (");
                 self.push_member_select(sql, c);
@@ -343,7 +382,7 @@ impl<'a> Where<'a> {
         let mut sql = Sql::new("SELECT COUNT(*) FROM (");
         match u {
             Unit::Case(conds) => self.push_case_select(&mut sql, conds),
-            Unit::One(c) if Self::is_member(c) => {
+            Unit::One(c) if self.is_member(c) => {
                 if matches!(c.test, Test::Empty) {
                     return None;
                 }
@@ -392,7 +431,7 @@ impl<'a> Where<'a> {
         let units = self.units();
         let all_members = units.iter().all(|u| match u {
             Unit::Case(_) => true,
-            Unit::One(c) => Self::is_member(c) && !matches!(c.test, Test::Empty),
+            Unit::One(c) => self.is_member(c) && !matches!(c.test, Test::Empty),
         });
         if !all_members {
             return None;
@@ -407,7 +446,7 @@ impl<'a> Where<'a> {
                 Unit::One(c) => self.push_member_select(&mut sql, c),
             }
         }
-        if units.len() == 1 {
+        if units.len() == 1 && !self.unique_members(&units[0]) {
             // One set: its duplicates (a record with two matching phones) counted once.
             let text = std::mem::take(&mut sql.text);
             sql.text = text.replacen(
@@ -418,6 +457,24 @@ impl<'a> Where<'a> {
         }
         sql.push(") t");
         Some(sql)
+    }
+
+    /// Whether a unit's set holds each record at most once (no DISTINCT needed): one
+    /// campaign (one case per record and campaign), one segment, tag or manager, a trigram
+    /// table.
+    fn unique_members(&self, u: &Unit<'_>) -> bool {
+        let single =
+            |t: &Test| matches!(t, Test::Eq(_)) || matches!(t, Test::In(v) if v.len() == 1);
+        match u {
+            Unit::Case(conds) => conds
+                .iter()
+                .any(|c| c.field == "campaigns" && single(&c.test)),
+            Unit::One(c) => {
+                self.fts_infix(c).is_some()
+                    || (matches!(c.field.as_str(), "segments" | "tags" | "managers")
+                        && single(&c.test))
+            }
+        }
     }
 
     /// Whether a last-name criterion anchored at its start (it follows the default sort,

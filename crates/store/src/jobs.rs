@@ -25,7 +25,8 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
-const COLS: &str = "id, kind, state, params, cursor, done, total, result, error, cancel_requested, created_by, \
+/// Every column but `params` (which may hold millions of IDs): `get_with_params` reads it.
+const COLS: &str = "id, kind, state, cursor, done, total, result, error, cancel_requested, created_by, \
                     created_at, started_at, finished_at";
 
 fn from_row(r: &AnyRow) -> Result<Job> {
@@ -33,7 +34,7 @@ fn from_row(r: &AnyRow) -> Result<Job> {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
         state: r.try_get("state")?,
-        params: r.try_get("params")?,
+        params: r.try_get("params").unwrap_or_default(),
         cursor: r.try_get("cursor")?,
         done: r.try_get("done")?,
         total: r.try_get("total")?,
@@ -70,6 +71,19 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<Job> {
     let sql = format!("SELECT {COLS} FROM jobs WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A job with its parameters (to run it).
+pub async fn get_with_params<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<Job> {
+    let sql = format!("SELECT {COLS}, params FROM jobs WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(exec)
@@ -132,7 +146,7 @@ pub async fn claim(db: &Db, now: i64, stale_before: i64) -> Result<Option<Job>> 
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let job = get(&mut *tx, id).await?;
+    let job = get_with_params(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(Some(job))
 }

@@ -124,9 +124,9 @@ pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
     Ok(sql)
 }
 
-/// Rows a walk along the sort order examines at most; when they hold too few matches (the
+/// Rows a walk along the sort order examines at most (2 % broad: ~100 matches expected); when they hold too few matches (the
 /// filter's rows lie elsewhere in the sort order), the page is read from the filter's index.
-const WALK_BUDGET: i64 = 20_000;
+const WALK_BUDGET: i64 = 5_000;
 
 /// Limits a walk to the first `budget` rows of the sort order from where it starts: ` AND
 /// (sort columns) <= (those of the row `budget` further)`, when there is such a row.
@@ -197,8 +197,10 @@ pub fn count_sql(w: &Where<'_>) -> Sql {
     sql
 }
 
-/// Above this many matches a page walks the sort order instead of sorting the matches.
-const BROAD: i64 = 5_000;
+/// A page walks the sort order instead of sorting the matches when more than this share
+/// of the records match (at least `MIN_BROAD`): then a walk finds a page within its budget.
+const BROAD_SHARE: f64 = 0.02;
+const MIN_BROAD: i64 = 5_000;
 /// Estimates stop counting here.
 const ESTIMATE_CAP: i64 = 20_000;
 
@@ -244,9 +246,14 @@ pub async fn plan<'a>(
     } else {
         None
     };
+    let records: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let broad_at = MIN_BROAD.max((records as f64 * BROAD_SHARE) as i64);
     let broad = match (total, best) {
-        (Some(t), _) => t > BROAD,
-        (None, Some((_, n))) => n > BROAD,
+        (Some(t), _) => t > broad_at,
+        (None, Some((_, n))) => n > broad_at.min(ESTIMATE_CAP - 1),
         (None, None) => true,
     };
     let walk = broad && !(sort == SortKey::Name && w.has_name_prefix());
@@ -273,19 +280,20 @@ pub async fn more_than<'e, E: Executor<'e, Database = Any>>(
     Ok(n > cap)
 }
 
-/// The public IDs of every matching record, in the order they were stored (bulk actions).
+/// The public and internal IDs of every matching record, in the order they were stored
+/// (bulk actions).
 pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     w: &Where<'_>,
-) -> Result<Vec<String>> {
-    let mut sql = Sql::new("SELECT r.public_id FROM records r WHERE 1 = 1");
+) -> Result<Vec<(String, i64)>> {
+    let mut sql = Sql::new("SELECT r.public_id, r.id FROM records r WHERE 1 = 1");
     w.push(&mut sql);
     sql.push(" ORDER BY r.id");
     let rows = sql.query().fetch_all(exec).await?;
     Ok(rows
         .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<std::result::Result<_, _>>()?)
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect::<std::result::Result<_, sqlx::Error>>()?)
 }
 
 /// A page of the UI's browsing: records optionally only those whose last-name sort key
