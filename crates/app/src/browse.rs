@@ -63,21 +63,27 @@ impl App {
                 }
                 let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
                 let offset = (page.max(1) - 1) * per_page;
-                // The search box's prefix runs along the sort order; else plan the filter.
-                let w = match key {
-                    Some(_) => kartoteka_store::filter::Where { walk: true, ..w },
-                    None => list::plan(&self.db.pool, w, sort, false).await?.0,
+                let planned =
+                    list::plan(&self.db.pool, w, sort, descending, key.as_deref(), true).await?;
+                let ids = match &planned.small {
+                    Some(all) => all
+                        .iter()
+                        .skip(offset as usize)
+                        .take(per_page as usize)
+                        .map(|(id, _)| *id)
+                        .collect(),
+                    None => {
+                        let browse = list::Browse {
+                            prefix_key: key.as_deref(),
+                            sort,
+                            descending,
+                            offset,
+                            limit: per_page,
+                        };
+                        list::browse(&self.db.pool, &browse, &planned.w).await?
+                    }
                 };
-                let browse = list::Browse {
-                    prefix_key: key.as_deref(),
-                    sort,
-                    descending,
-                    offset,
-                    limit: per_page,
-                };
-                let ids = list::browse(&self.db.pool, &browse, &w).await?;
-                let total = list::browse_count(&self.db.pool, &w, key.as_deref()).await?
-                    + cards.len() as i64;
+                let total = planned.total.unwrap_or(0) + cards.len() as i64;
                 for c in cards::by_ids(&self.db.pool, self.db.backend, &ids).await? {
                     if !cards.iter().any(|x: &Card| x.id == c.id) {
                         cards.push(c);

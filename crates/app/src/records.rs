@@ -374,8 +374,28 @@ impl App {
             after,
             limit,
         };
-        let (w, total) = list::plan(&self.db.pool, w, sort, !params.no_total).await?;
-        let (ids, next) = list::page(&self.db.pool, &query, &w).await?;
+        let planned =
+            list::plan(&self.db.pool, w, sort, descending, None, !params.no_total).await?;
+        let total = planned.total;
+        let (ids, next) = match planned.small {
+            // A small result came whole and sorted: the page is a slice of it.
+            Some(all) => {
+                let start = match &query.after {
+                    Some(after) => all
+                        .iter()
+                        .position(|(_, p)| {
+                            let o = list::cmp_position(p, after);
+                            if descending { o.is_lt() } else { o.is_gt() }
+                        })
+                        .unwrap_or(all.len()),
+                    None => 0,
+                };
+                let end = (start + limit as usize).min(all.len());
+                let next = (end < all.len()).then(|| all[end - 1].1.clone());
+                (all[start..end].iter().map(|(id, _)| *id).collect(), next)
+            }
+            None => list::page(&self.db.pool, &query, &planned.w).await?,
+        };
         let cards = cards::by_ids(&self.db.pool, self.db.backend, &ids).await?;
         Ok(RecordPage {
             items: cards.iter().map(|c| RecordView::new(c, actor)).collect(),

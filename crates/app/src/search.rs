@@ -57,8 +57,8 @@ impl App {
     /// How many records match the filter within the actor's reach.
     pub async fn count_matching(&self, actor: &Actor, conds: &[Cond]) -> AppResult<i64> {
         let w = self.scope(actor, conds)?;
-        let (_, total) = list::plan(&self.db.pool, w, list::SortKey::Name, true).await?;
-        Ok(total.unwrap_or(0))
+        let planned = list::plan(&self.db.pool, w, list::SortKey::Name, false, None, true).await?;
+        Ok(planned.total.unwrap_or(0))
     }
 
     /// The (public ID, internal ID) of every record matching the filter within the actor's
@@ -69,8 +69,11 @@ impl App {
         conds: &[Cond],
     ) -> AppResult<Vec<(String, i64)>> {
         let w = self.scope(actor, conds)?;
-        let (w, _) = list::plan(&self.db.pool, w, list::SortKey::Id, false).await?;
-        let w = Where { walk: false, ..w };
+        let planned = list::plan(&self.db.pool, w, list::SortKey::Id, false, None, false).await?;
+        let w = Where {
+            walk: false,
+            ..planned.w
+        };
         Ok(list::all_ids(&self.db.pool, &w).await?)
     }
 }

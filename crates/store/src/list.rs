@@ -44,7 +44,6 @@ pub async fn page(
     q: &ListQuery,
     w: &Where<'_>,
 ) -> Result<(Vec<i64>, Option<Position>)> {
-    let cols = q.sort.columns();
     let mut rows = page_sql(q, w)?.query().fetch_all(pool).await?;
     if w.walk && rows.len() as i64 <= q.limit {
         // The walk's budget ran out before a full page: read it from the filter's index.
@@ -60,18 +59,7 @@ pub async fn page(
         .map(|r| r.try_get::<i64, _>(0))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let next = match (more, rows.last()) {
-        (true, Some(last)) => Some(
-            cols.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if c.ends_with("_at") {
-                        last.try_get::<i64, _>(i + 1).map(Param::from)
-                    } else {
-                        last.try_get::<String, _>(i + 1).map(Param::from)
-                    }
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?,
-        ),
+        (true, Some(last)) => Some(position_of(last, q.sort)?),
         _ => None,
     };
     Ok((ids, next))
@@ -204,28 +192,47 @@ const MIN_BROAD: i64 = 5_000;
 /// Estimates stop counting here.
 const ESTIMATE_CAP: i64 = 20_000;
 
+/// What planning found: the scope to run, the total when asked or known, and — when at
+/// most `SMALL` records match — all of them already in sort order (no further query needed).
+pub struct Planned<'a> {
+    pub w: Where<'a>,
+    pub total: Option<i64>,
+    pub small: Option<Vec<(i64, Position)>>,
+}
+
+/// A result this small is read whole, unsorted (the read stops early when it is not), and
+/// sorted here: one statement gives both the page and the count.
+pub const SMALL: i64 = 1000;
+
 /// Plans a filtered query on SQLite (PostgreSQL plans itself): the unit whose index finds
-/// the fewest records drives (each unit's count, capped, is cheap on its index), and a page
-/// of a broad result walks the sort order. Returns the plan and, when `with_total`, the
-/// total count.
+/// the fewest records drives (each unit's count, capped, is cheap on its index); a small
+/// result is read whole; a page of a broad one walks the sort order.
 pub async fn plan<'a>(
     pool: &sqlx::AnyPool,
     w: Where<'a>,
     sort: SortKey,
+    descending: bool,
+    prefix_key: Option<&str>,
     with_total: bool,
-) -> Result<(Where<'a>, Option<i64>)> {
-    if w.backend != crate::Backend::Sqlite || w.conds.is_empty() {
-        let total = if with_total {
-            Some(count(pool, &w).await?)
+) -> Result<Planned<'a>> {
+    let total_of = |w: Where<'a>| async move {
+        Ok::<_, StoreError>(if with_total {
+            Some(browse_count(pool, &w, prefix_key).await?)
         } else {
             None
-        };
-        return Ok((w, total));
+        })
+    };
+    if w.backend != crate::Backend::Sqlite || (w.conds.is_empty() && prefix_key.is_none()) {
+        let total = total_of(w).await?;
+        return Ok(Planned {
+            w,
+            total,
+            small: None,
+        });
     }
     let units = w.units();
     let mut best: Option<(usize, i64)> = None;
-    if units.len() == 1 && with_total {
-        // The count will tell how broad it is.
+    if units.len() == 1 {
         best = w.estimate_sql(&units[0], 0).map(|_| (0, 0));
     } else {
         for (i, u) in units.iter().enumerate() {
@@ -241,23 +248,102 @@ pub async fn plan<'a>(
         driver: best.map(|(i, _)| i),
         ..w
     };
-    let total = if with_total {
-        Some(count(pool, &w).await?)
-    } else {
-        None
-    };
+    if let Some(all) = small(pool, &w, sort, descending, prefix_key).await? {
+        return Ok(Planned {
+            w,
+            total: Some(all.len() as i64),
+            small: Some(all),
+        });
+    }
+    let total = total_of(w).await?;
     let records: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM records")
         .fetch_one(pool)
         .await?
         .try_get(0)?;
     let broad_at = MIN_BROAD.max((records as f64 * BROAD_SHARE) as i64);
-    let broad = match (total, best) {
-        (Some(t), _) => t > broad_at,
-        (None, Some((_, n))) => n > broad_at.min(ESTIMATE_CAP - 1),
-        (None, None) => true,
+    let broad = match total {
+        Some(t) => t > broad_at,
+        None => true,
     };
-    let walk = broad && !(sort == SortKey::Name && w.has_name_prefix());
-    Ok((Where { walk, ..w }, total))
+    let walk = prefix_key.is_some() || (broad && !(sort == SortKey::Name && w.has_name_prefix()));
+    Ok(Planned {
+        w: Where { walk, ..w },
+        total,
+        small: None,
+    })
+}
+
+/// The statement reading up to `SMALL` + 1 matches with their sort values, unsorted.
+pub fn small_sql(w: &Where<'_>, sort: SortKey, prefix_key: Option<&str>) -> Sql {
+    let mut sql = Sql::new(format!(
+        "SELECT r.id, {} FROM records r WHERE 1 = 1",
+        sort.columns().join(", ")
+    ));
+    push_browse_filter(&mut sql, &Where { walk: false, ..*w }, prefix_key);
+    sql.push(" LIMIT ").bind(SMALL + 1);
+    sql
+}
+
+/// All matches in sort order when there are at most `SMALL`.
+async fn small(
+    pool: &sqlx::AnyPool,
+    w: &Where<'_>,
+    sort: SortKey,
+    descending: bool,
+    prefix_key: Option<&str>,
+) -> Result<Option<Vec<(i64, Position)>>> {
+    let rows = small_sql(w, sort, prefix_key)
+        .query()
+        .fetch_all(pool)
+        .await?;
+    if rows.len() as i64 > SMALL {
+        return Ok(None);
+    }
+    let mut all = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, position_of(r, sort)?)))
+        .collect::<Result<Vec<_>>>()?;
+    all.sort_by(|a, b| {
+        let o = cmp_position(&a.1, &b.1);
+        if descending { o.reverse() } else { o }
+    });
+    Ok(Some(all))
+}
+
+/// The sort values of a row whose first column is the ID.
+fn position_of(row: &sqlx::any::AnyRow, sort: SortKey) -> Result<Position> {
+    Ok(sort
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.ends_with("_at") {
+                row.try_get::<i64, _>(i + 1).map(Param::from)
+            } else {
+                row.try_get::<String, _>(i + 1).map(Param::from)
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?)
+}
+
+/// The order of sort values as the database orders them (texts bytewise, numbers).
+pub fn cmp_position(a: &[Param], b: &[Param]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for (x, y) in a.iter().zip(b) {
+        let o = match (x, y) {
+            (Param::Text(x), Param::Text(y)) => x
+                .as_deref()
+                .map(str::as_bytes)
+                .cmp(&y.as_deref().map(str::as_bytes)),
+            (Param::Int(x), Param::Int(y)) => x.cmp(y),
+            (Param::Real(x), Param::Real(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+            _ => Ordering::Equal,
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
 }
 
 pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) -> Result<i64> {

@@ -477,3 +477,55 @@ async fn every_plan_of_a_filter_finds_the_same_records() {
         assert!(answers.iter().all(|a| a == &answers[0]), "{all}");
     }
 }
+
+#[tokio::test]
+async fn a_small_result_pages_with_its_cursor_in_either_direction() {
+    let t = spawn_app().await;
+    seed(&t).await;
+    let all = json!({"all": [{"field": "city", "op": "not_empty"}]});
+    for sort in ["last_name", "-last_name", "created_at", "-id"] {
+        let full: Value = t
+            .post(
+                &t.admin_token,
+                "/api/v1/records/search",
+                json!({"filter": all, "sort": sort, "limit": 100}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let want: Vec<Value> = full["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].clone())
+            .collect();
+        assert_eq!(want.len(), 6);
+        let (mut got, mut cursor) = (Vec::new(), Value::Null);
+        loop {
+            let page: Value = t
+                .post(
+                    &t.admin_token,
+                    "/api/v1/records/search",
+                    json!({"filter": all, "sort": sort, "limit": 4, "cursor": cursor}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(page["total"], 6);
+            got.extend(
+                page["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].clone()),
+            );
+            cursor = page["next_cursor"].clone();
+            if cursor.is_null() {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{sort}");
+    }
+}
