@@ -122,6 +122,7 @@ async fn queries(app: &App) -> anyhow::Result<Vec<(String, Value)>> {
         "last name `%a%` (unselective infix)".into(),
         like("last_name", "%a%"),
     ));
+    out.push((PAGE_ONLY.into(), like("last_name", "%a%")));
     out.push((
         "city `%lodz%` (infix, diacritics)".into(),
         like("city", "%lodz%"),

@@ -112,9 +112,9 @@ pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
     Ok(sql)
 }
 
-/// Rows a walk along the sort order examines at most (2 % broad: ~100 matches expected); when they hold too few matches (the
+/// Rows a walk along the sort order examines at most (1 % broad: ~100 matches expected); when they hold too few matches (the
 /// filter's rows lie elsewhere in the sort order), the page is read from the filter's index.
-const WALK_BUDGET: i64 = 5_000;
+const WALK_BUDGET: i64 = 10_000;
 
 /// Limits a walk to the first `budget` rows of the sort order from where it starts: ` AND
 /// (sort columns) <= (those of the row `budget` further)`, when there is such a row.
@@ -187,7 +187,7 @@ pub fn count_sql(w: &Where<'_>) -> Sql {
 
 /// A page walks the sort order instead of sorting the matches when more than this share
 /// of the records match (at least `MIN_BROAD`): then a walk finds a page within its budget.
-const BROAD_SHARE: f64 = 0.02;
+const BROAD_SHARE: f64 = 0.01;
 const MIN_BROAD: i64 = 5_000;
 /// Estimates stop counting here.
 const ESTIMATE_CAP: i64 = 20_000;
@@ -434,8 +434,11 @@ pub async fn browse_count<'e, E: Executor<'e, Database = Any>>(
     w: &Where<'_>,
     prefix_key: Option<&str>,
 ) -> Result<i64> {
+    let Some(prefix_key) = prefix_key else {
+        return count(exec, w).await;
+    };
     let mut sql = Sql::new("SELECT COUNT(*) FROM records r WHERE 1 = 1");
-    push_browse_filter(&mut sql, &Where { walk: false, ..*w }, prefix_key);
+    push_browse_filter(&mut sql, &Where { walk: false, ..*w }, Some(prefix_key));
     Ok(sql.query().fetch_one(exec).await?.try_get(0)?)
 }
 
