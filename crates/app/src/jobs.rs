@@ -481,7 +481,7 @@ impl App {
                 result[counter] = json!(result[counter].as_i64().unwrap_or(0) + 1);
                 done += 1;
             }
-            jobs::note_items(&mut tx, job.id, &changed_ids).await?;
+            bulk_ops::note_items(&mut tx, job.id, &changed_ids).await?;
             jobs::advance(
                 &mut tx,
                 job.id,

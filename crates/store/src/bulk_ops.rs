@@ -1,5 +1,6 @@
 //! Bulk actions on a chunk of records in one statement each (the job system calls these
-//! once per chunk, inside the chunk's transaction).
+//! once per chunk, inside the chunk's transaction). The chunk's IDs travel as one JSON
+//! array parameter (thousands of bound parameters cost more than the writes).
 
 use std::collections::HashMap;
 
@@ -7,7 +8,27 @@ use sqlx::{AnyConnection, Row};
 
 use crate::Result;
 use crate::groups::GroupKind;
-use crate::params::{Param, Sql, multi_insert};
+use crate::params::Sql;
+
+/// `SELECT value FROM <the JSON array bound next>`: integers, or texts when `text`.
+fn push_json_list(sql: &mut Sql, conn: &AnyConnection, values: serde_json::Value, text: bool) {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        let cast = if text { "" } else { "::bigint" };
+        sql.push(&format!(
+            "SELECT value{cast} FROM json_array_elements_text("
+        ))
+        .bind(values.to_string())
+        .push("::json)");
+    } else {
+        sql.push("SELECT value FROM json_each(")
+            .bind(values.to_string())
+            .push(")");
+    }
+}
+
+fn ids_json(ids: &[i64]) -> serde_json::Value {
+    serde_json::Value::from(ids.to_vec())
+}
 
 /// Internal IDs of the given public IDs (those that exist).
 pub async fn resolve(
@@ -18,21 +39,17 @@ pub async fn resolve(
         return Ok(HashMap::new());
     }
     let mut sql = Sql::new("SELECT public_id, id FROM records WHERE public_id IN (");
-    push_list(&mut sql, public_ids.iter().map(|p| Param::from(p.clone())));
+    push_json_list(
+        &mut sql,
+        conn,
+        serde_json::Value::from(public_ids.to_vec()),
+        true,
+    );
     sql.push(")");
     let rows = sql.query().fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
         .collect()
-}
-
-fn push_list(sql: &mut Sql, values: impl Iterator<Item = Param>) {
-    for (i, v) in values.enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(v);
-    }
 }
 
 async fn returned_ids(conn: &mut AnyConnection, sql: &Sql) -> Result<Vec<i64>> {
@@ -54,36 +71,32 @@ pub async fn add_members(
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let (table, cols, conflict): (&str, &[&str], &str) = match kind {
-        GroupKind::Campaign => (
-            "cases",
-            &["record_id", "campaign_id", "created_at", "modified_at"],
-            "(record_id, campaign_id)",
-        ),
-        GroupKind::Segment => (
-            "record_segments",
-            &["record_id", "segment_id", "added_at"],
-            "(record_id, segment_id)",
-        ),
+    let mut sql = match kind {
+        GroupKind::Campaign => {
+            let mut sql = Sql::new(
+                "INSERT INTO cases (record_id, campaign_id, created_at, modified_at) SELECT l.value, ",
+            );
+            sql.bind(group).push(", ").bind(now).push(", ").bind(now);
+            sql
+        }
+        GroupKind::Segment => {
+            let mut sql = Sql::new(
+                "INSERT INTO record_segments (record_id, segment_id, added_at) SELECT l.value, ",
+            );
+            sql.bind(group).push(", ").bind(now);
+            sql
+        }
     };
-    let rows: Vec<Vec<Param>> = records
-        .iter()
-        .map(|r| {
-            let mut row: Vec<Param> = vec![(*r).into(), group.into(), now.into()];
-            if kind == GroupKind::Campaign {
-                row.push(now.into());
-            }
-            row
-        })
-        .collect();
-    let mut out = Vec::new();
-    for mut s in multi_insert(table, cols, &rows, 10_000) {
-        s.push(&format!(
-            " ON CONFLICT {conflict} DO NOTHING RETURNING record_id"
-        ));
-        out.extend(returned_ids(conn, &s).await?);
-    }
-    Ok(out)
+    sql.push(" FROM (");
+    push_json_list(&mut sql, conn, ids_json(records), false);
+    let conflict = match kind {
+        GroupKind::Campaign => "(record_id, campaign_id)",
+        GroupKind::Segment => "(record_id, segment_id)",
+    };
+    sql.push(&format!(
+        ") l WHERE true ON CONFLICT {conflict} DO NOTHING RETURNING record_id"
+    ));
+    returned_ids(conn, &sql).await
 }
 
 /// Removes the records from a campaign (ending their cases) or segment; returns those
@@ -100,7 +113,7 @@ pub async fn remove_members(
     let (members, col) = kind.members();
     let mut sql = Sql::new(format!("DELETE FROM {members} WHERE {col} = "));
     sql.bind(group).push(" AND record_id IN (");
-    push_list(&mut sql, records.iter().map(|r| Param::from(*r)));
+    push_json_list(&mut sql, conn, ids_json(records), false);
     sql.push(") RETURNING record_id");
     returned_ids(conn, &sql).await
 }
@@ -118,27 +131,23 @@ pub async fn change_tags(
     if records.is_empty() || tags.is_empty() {
         return Ok(Vec::new());
     }
-    let mut changed = Vec::new();
-    if add {
-        let rows: Vec<Vec<Param>> = records
-            .iter()
-            .flat_map(|r| {
-                tags.iter()
-                    .map(move |t| vec![(*r).into(), t.clone().into()])
-            })
-            .collect();
-        for mut s in multi_insert("record_tags", &["record_id", "tag"], &rows, 10_000) {
-            s.push(" ON CONFLICT (record_id, tag) DO NOTHING RETURNING record_id");
-            changed.extend(returned_ids(conn, &s).await?);
-        }
+    let tags_json = serde_json::Value::from(tags.to_vec());
+    let mut changed = if add {
+        let mut sql =
+            Sql::new("INSERT INTO record_tags (record_id, tag) SELECT l.value, t.value FROM (");
+        push_json_list(&mut sql, conn, ids_json(records), false);
+        sql.push(") l, (");
+        push_json_list(&mut sql, conn, tags_json, true);
+        sql.push(") t WHERE true ON CONFLICT (record_id, tag) DO NOTHING RETURNING record_id");
+        returned_ids(conn, &sql).await?
     } else {
         let mut sql = Sql::new("DELETE FROM record_tags WHERE tag IN (");
-        push_list(&mut sql, tags.iter().map(|t| Param::from(t.clone())));
+        push_json_list(&mut sql, conn, tags_json, true);
         sql.push(") AND record_id IN (");
-        push_list(&mut sql, records.iter().map(|r| Param::from(*r)));
+        push_json_list(&mut sql, conn, ids_json(records), false);
         sql.push(") RETURNING record_id");
-        changed = returned_ids(conn, &sql).await?;
-    }
+        returned_ids(conn, &sql).await?
+    };
     changed.sort_unstable();
     changed.dedup();
     if changed.is_empty() {
@@ -147,7 +156,7 @@ pub async fn change_tags(
     let mut sql = Sql::new("UPDATE records SET version = version + 1, modified_at = ");
     sql.bind(now).push(", modified_by = ").bind(by);
     sql.push(" WHERE id IN (");
-    push_list(&mut sql, changed.iter().map(|r| Param::from(*r)));
+    push_json_list(&mut sql, conn, ids_json(&changed), false);
     sql.push(")");
     sql.query().execute(&mut *conn).await?;
     let mut sql = Sql::new(
@@ -155,7 +164,7 @@ pub async fn change_tags(
          SELECT id, 'tags', version, ",
     );
     sql.bind(now).push(" FROM records WHERE id IN (");
-    push_list(&mut sql, changed.iter().map(|r| Param::from(*r)));
+    push_json_list(&mut sql, conn, ids_json(&changed), false);
     sql.push(
         ") ON CONFLICT (record_id, field) DO UPDATE SET version = excluded.version, \
          changed_at = excluded.changed_at",
@@ -171,7 +180,25 @@ pub async fn delete(conn: &mut AnyConnection, records: &[i64]) -> Result<Vec<i64
         return Ok(Vec::new());
     }
     let mut sql = Sql::new("DELETE FROM records WHERE id IN (");
-    push_list(&mut sql, records.iter().map(|r| Param::from(*r)));
+    push_json_list(&mut sql, conn, ids_json(records), false);
     sql.push(") RETURNING id");
     returned_ids(conn, &sql).await
+}
+
+/// Journals the records a job changed (its audit entry names them).
+pub async fn note_items(conn: &mut AnyConnection, job: i64, records: &[String]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("INSERT INTO job_items (job_id, record_public_id) SELECT ");
+    sql.bind(job).push(", l.value FROM (");
+    push_json_list(
+        &mut sql,
+        conn,
+        serde_json::Value::from(records.to_vec()),
+        true,
+    );
+    sql.push(") l WHERE true ON CONFLICT (job_id, record_public_id) DO NOTHING");
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
 }

@@ -203,20 +203,6 @@ pub async fn request_cancel<'e, E: Executor<'e, Database = Any>>(exec: E, id: i6
 }
 
 /// Notes records a job changed (inside the chunk's transaction).
-pub async fn note_items(conn: &mut AnyConnection, id: i64, records: &[String]) -> Result<()> {
-    let rows: Vec<Vec<crate::params::Param>> = records
-        .iter()
-        .map(|r| vec![id.into(), r.clone().into()])
-        .collect();
-    for mut s in
-        crate::params::multi_insert("job_items", &["job_id", "record_public_id"], &rows, 10_000)
-    {
-        s.push(" ON CONFLICT (job_id, record_public_id) DO NOTHING");
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 pub async fn items<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<Vec<String>> {
     let rows = sqlx::query(
         "SELECT record_public_id FROM job_items WHERE job_id = $1 ORDER BY record_public_id",
