@@ -21,8 +21,10 @@ pub struct ViewInfo {
     pub shared: bool,
     /// The owner's display name.
     pub owner: String,
-    /// Whether the asking user may change or delete it.
+    /// Whether the asking user may change or delete it (its owner, or an administrator).
     pub mine: bool,
+    /// Whether the asking user owns it.
+    pub owned: bool,
     pub modified_at: String,
 }
 
@@ -35,6 +37,7 @@ fn info(v: &SavedView, actor: &Actor) -> ViewInfo {
         shared: v.shared,
         owner: v.owner.clone(),
         mine: v.owner_id == actor.user_id || actor.may_administer(),
+        owned: v.owner_id == actor.user_id,
         modified_at: to_rfc3339(v.modified_at),
     }
 }

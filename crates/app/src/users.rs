@@ -432,3 +432,26 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// The users a filter or an assignment may name, as (ID, label), for anyone who may
+    /// use the record base: active people (no integrations), labelled by name and login.
+    pub async fn user_choices(&self, actor: &Actor) -> AppResult<Vec<(i64, String)>> {
+        if !actor.may_use_record_base() {
+            return Err(AppError::forbidden());
+        }
+        Ok(kartoteka_store::users::list(&self.db.pool)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && u.role != "integration")
+            .map(|u| {
+                let label = if u.display_name.is_empty() || u.display_name == u.username {
+                    u.username
+                } else {
+                    format!("{} ({})", u.display_name, u.username)
+                };
+                (u.id, label)
+            })
+            .collect())
+    }
+}

@@ -421,8 +421,23 @@ impl SqliteLoader {
     }
 
     /// Drops the secondary indexes of the loaded tables, noting them in `deferred_indexes`
-    /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies).
+    /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies). A schema
+    /// change can meet SQLITE_BUSY without the busy handler (another connection mid-write):
+    /// it is tried again.
     pub fn defer_indexes(&mut self) -> Result<usize> {
+        let mut tries = 0;
+        loop {
+            match self.try_defer_indexes() {
+                Err(StoreError::Config(m)) if m.contains("locked") && tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn try_defer_indexes(&mut self) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -126,6 +126,17 @@ impl Db {
                 })
             });
         }
+        if backend == Backend::Postgres {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Filters vary widely in selectivity with their values (`%a%` against
+                    // `%rzyb%`): a generic plan of a prepared statement fits none of them.
+                    conn.execute("SET plan_cache_mode = force_custom_plan")
+                        .await?;
+                    Ok(())
+                })
+            });
+        }
         let pool = options.connect(&url).await?;
         let reader = sqlite_path
             .as_deref()

@@ -105,10 +105,11 @@ pub fn page_sql(q: &ListQuery, w: &Where<'_>) -> Result<Sql> {
             WALK_BUDGET,
         );
     }
-    let dir = if q.descending { " DESC" } else { "" };
-    let order: Vec<String> = cols.iter().map(|c| format!("{c}{dir}")).collect();
-    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
-        .bind(q.limit + 1);
+    sql.push(&format!(
+        " ORDER BY {} LIMIT ",
+        order_by(w, q.sort, q.descending)
+    ))
+    .bind(q.limit + 1);
     Ok(sql)
 }
 
@@ -163,6 +164,24 @@ fn push_walk_bound(
     ));
 }
 
+/// The ORDER BY list of a page. On PostgreSQL a filtered page that is not to walk the sort
+/// order sorts by expressions (`col || ''`), which its sort index cannot serve: the planner
+/// would otherwise walk it hoping to meet the matches soon, and a filter whose rows lie
+/// together elsewhere in the order (a last-name prefix) makes that walk long.
+fn order_by(w: &Where<'_>, sort: SortKey, descending: bool) -> String {
+    let dir = if descending { " DESC" } else { "" };
+    let no_index = w.backend == crate::Backend::Postgres && !w.walk && !w.conds.is_empty();
+    sort.columns()
+        .iter()
+        .map(|c| match (no_index, c.ends_with("_at")) {
+            (false, _) => format!("{c}{dir}"),
+            (true, true) => format!("({c} + 0){dir}"),
+            (true, false) => format!("({c} || ''){dir}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// When a page walks the sort order on SQLite, the sort's index, named: otherwise the
 /// planner may prefer a full scan of a smaller covering index and sort everything.
 fn walk_index(w: &Where<'_>, sort: SortKey) -> &'static str {
@@ -204,9 +223,10 @@ pub struct Planned<'a> {
 /// sorted here: one statement gives both the page and the count.
 pub const SMALL: i64 = 1000;
 
-/// Plans a filtered query on SQLite (PostgreSQL plans itself): the unit whose index finds
-/// the fewest records drives (each unit's count, capped, is cheap on its index); a small
-/// result is read whole; a page of a broad one walks the sort order.
+/// Plans a filtered query: on SQLite the unit whose index finds the fewest records drives
+/// (each unit's count, capped, is cheap on its index; PostgreSQL chooses itself); a small
+/// result is read whole; a page of a broad one walks the sort order, of a narrow one sorts
+/// the matches.
 pub async fn plan<'a>(
     pool: &sqlx::AnyPool,
     w: Where<'a>,
@@ -222,7 +242,7 @@ pub async fn plan<'a>(
             None
         })
     };
-    if w.backend != crate::Backend::Sqlite || (w.conds.is_empty() && prefix_key.is_none()) {
+    if w.conds.is_empty() && prefix_key.is_none() {
         let total = total_of(w).await?;
         return Ok(Planned {
             w,
@@ -232,7 +252,9 @@ pub async fn plan<'a>(
     }
     let units = w.units();
     let mut best: Option<(usize, i64)> = None;
-    if units.len() == 1 {
+    if w.backend != crate::Backend::Sqlite {
+        // PostgreSQL drives by itself (every unit stays in its index form).
+    } else if units.len() == 1 {
         best = w.estimate_sql(&units[0], 0).map(|_| (0, 0));
     } else {
         for (i, u) in units.iter().enumerate() {
@@ -412,15 +434,11 @@ async fn browse_ids(pool: &sqlx::AnyPool, b: &Browse<'_>, w: &Where<'_>) -> Resu
         let budget = WALK_BUDGET + 20 * (offset + limit);
         push_walk_bound(&mut sql, w, b.sort, b.descending, None, prefix_key, budget);
     }
-    let dir = if b.descending { " DESC" } else { "" };
-    let order: Vec<String> = b
-        .sort
-        .columns()
-        .iter()
-        .map(|c| format!("{c}{dir}"))
-        .collect();
-    sql.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
-        .bind(limit);
+    sql.push(&format!(
+        " ORDER BY {} LIMIT ",
+        order_by(w, b.sort, b.descending)
+    ))
+    .bind(limit);
     sql.push(" OFFSET ").bind(offset);
     let rows = sql.query().fetch_all(pool).await?;
     Ok(rows

@@ -142,22 +142,7 @@ impl Catalog {
             }
         }
         if needs.users && s.actor.may_use_record_base() {
-            // The app layer lists users for administrators only and without their IDs; the
-            // filter's user criteria take IDs, so the list reads them from the store.
-            let mut users: Vec<(i64, String)> = kartoteka_store::users::list(&app.db.pool)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|u| u.role != "integration")
-                .map(|u| {
-                    let label = if u.display_name.is_empty() || u.display_name == u.username {
-                        u.username
-                    } else {
-                        format!("{} ({})", u.display_name, u.username)
-                    };
-                    (u.id, label)
-                })
-                .collect();
+            let mut users = app.user_choices(&s.actor).await.unwrap_or_default();
             users.sort_by_key(|(_, l)| kartoteka_domain::text::sort_key(l));
             c.users = users;
         }
@@ -584,9 +569,9 @@ pub async fn views_bar(
     let all = app.views(&s.actor).await.unwrap_or_default();
     let opt = |v: &kartoteka_app::saved_views::ViewInfo| Opt {
         value: v.id.to_string(),
-        label: if v.owner == s.display_name && v.shared {
+        label: if v.owned && v.shared {
             format!("{} · {}", v.name, s.lang.t("views.shared_mark"))
-        } else if v.owner == s.display_name {
+        } else if v.owned {
             v.name.clone()
         } else {
             format!("{} · {}", v.name, v.owner)
@@ -594,7 +579,7 @@ pub async fn views_bar(
         selected: Some(v.id) == open,
     };
     // `mine` says who may delete (administrators may delete any); the groups go by owner.
-    let own = |v: &&kartoteka_app::saved_views::ViewInfo| v.owner == s.display_name;
+    let own = |v: &&kartoteka_app::saved_views::ViewInfo| v.owned;
     ViewsBar {
         mine: all.iter().filter(own).map(opt).collect(),
         shared: all.iter().filter(|v| !own(v)).map(opt).collect(),
