@@ -384,6 +384,38 @@ pub async fn build_deferred_postgres(db: &crate::Db) -> Result<()> {
     Ok(())
 }
 
+/// (name, sql) of the schema objects a query on `sqlite_master` with one parameter finds.
+fn schema_objects(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    param: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut stmt = tx.prepare(sql).map_err(sqlite_err)?;
+    let rows = stmt
+        .query_map([param], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sqlite_err)?;
+    rows.collect::<std::result::Result<_, _>>()
+        .map_err(sqlite_err)
+}
+
+/// Notes the objects in `deferred_indexes` (to be created again) and drops them.
+fn defer_objects(
+    tx: &rusqlite::Transaction<'_>,
+    kind: &str,
+    objects: &[(String, String)],
+) -> Result<()> {
+    for (name, sql) in objects {
+        tx.execute(
+            "INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)",
+            [name, sql],
+        )
+        .map_err(sqlite_err)?;
+        tx.execute_batch(&format!("DROP {kind} \"{}\"", name.replace('"', "")))
+            .map_err(sqlite_err)?;
+    }
+    Ok(())
+}
+
 /// Refills every trigram table from the records' folded keys.
 fn trigram_fill_sql() -> String {
     ["last", "first", "display", "city", "address"]
@@ -443,40 +475,21 @@ impl SqliteLoader {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
         let mut found: Vec<(String, String)> = Vec::new();
-        {
-            let mut stmt = tx
-                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1")
-                .map_err(sqlite_err)?;
-            for table in LOADED_TABLES {
-                let rows = stmt
-                    .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .map_err(sqlite_err)?;
-                for row in rows {
-                    found.push(row.map_err(sqlite_err)?);
-                }
-            }
+        for table in LOADED_TABLES {
+            found.extend(schema_objects(
+                &tx,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1",
+                table,
+            )?);
         }
-        for (name, sql) in &found {
-            tx.execute(
-                "INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)",
-                [name, sql],
-            )
-            .map_err(sqlite_err)?;
-            tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
-                .map_err(sqlite_err)?;
-        }
+        defer_objects(&tx, "INDEX", &found)?;
         // The trigram tables: their triggers go, and they are filled in one pass at the end
         // (`_trgm_fill` sorts before the triggers, which come back after it).
-        let triggers: Vec<(String, String)> = {
-            let mut stmt = tx
-                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'records_trgm_%'")
-                .map_err(sqlite_err)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(sqlite_err)?;
-            rows.collect::<std::result::Result<_, _>>()
-                .map_err(sqlite_err)?
-        };
+        let triggers = schema_objects(
+            &tx,
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?1",
+            "records_trgm_%",
+        )?;
         if !triggers.is_empty() {
             tx.execute(
                 "INSERT INTO deferred_indexes (name, sql) VALUES ('_trgm_fill', ?1)",
@@ -484,15 +497,7 @@ impl SqliteLoader {
             )
             .map_err(sqlite_err)?;
         }
-        for (name, sql) in &triggers {
-            tx.execute(
-                "INSERT INTO deferred_indexes (name, sql) VALUES (?1, ?2)",
-                [name, sql],
-            )
-            .map_err(sqlite_err)?;
-            tx.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "")))
-                .map_err(sqlite_err)?;
-        }
+        defer_objects(&tx, "TRIGGER", &triggers)?;
         tx.commit().map_err(sqlite_err)?;
         Ok(found.len())
     }

@@ -256,3 +256,26 @@ pub fn cookie_client() -> Client {
         .build()
         .unwrap()
 }
+
+impl TestApp {
+    /// Polls a job until it ends (done, failed or cancelled); returns its JSON.
+    pub async fn wait_for_job(&self, token: &str, job: i64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let j: Value = self
+                .get(token, &format!("/api/v1/jobs/{job}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap()) {
+                return j;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {job} did not finish: {j}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

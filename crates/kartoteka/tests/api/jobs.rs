@@ -1,24 +1,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 use crate::helpers::*;
 
 async fn wait_for(t: &TestApp, token: &str, job: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let j: Value = t
-            .get(token, &format!("/api/v1/jobs/{job}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap()) {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job {job} did not finish: {j}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    t.wait_for_job(token, job).await
 }
 
 async fn all_ids(t: &TestApp) -> Vec<String> {

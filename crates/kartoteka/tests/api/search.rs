@@ -1,7 +1,5 @@
 //! The filter engine through `POST /api/v1/records/search` and bulk actions by filter.
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -272,20 +270,8 @@ async fn an_invalid_filter_names_the_criterion_and_agents_search_only_their_reco
 }
 
 async fn wait_for(t: &TestApp, job: &Value) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let j: Value = t
-            .get(&t.admin_token, &format!("/api/v1/jobs/{}", job["id"]))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if ["done", "failed", "cancelled"].contains(&j["state"].as_str().unwrap()) {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job did not finish: {j}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    t.wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
+        .await
 }
 
 #[tokio::test]
