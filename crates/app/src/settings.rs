@@ -1,4 +1,5 @@
-//! Per-user interface choices (columns, widths, density): small JSON values by key.
+//! Per-user interface choices (columns, widths, density, the last filter): small JSON
+//! values by key.
 
 use kartoteka_store::users;
 use serde_json::Value;
@@ -6,7 +7,7 @@ use serde_json::Value;
 use crate::{Actor, App, AppError, AppResult};
 
 /// Keys a user may store, and the largest value accepted.
-const KEYS: [&str; 1] = ["list.columns"];
+const KEYS: [&str; 2] = ["list.columns", "list.filter"];
 const MAX_BYTES: usize = 16 * 1024;
 
 impl App {

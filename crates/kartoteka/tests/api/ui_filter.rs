@@ -369,8 +369,9 @@ async fn views_are_saved_private_or_shared_and_only_their_owner_deletes_them() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["location"].to_str().unwrap().contains("&f=%7B"));
 
+    // (A bare /records would bring back her last filter: ask for the list plainly.)
     let page = ewa
-        .get(t.url("/records"))
+        .get(t.url("/records?page=1"))
         .send()
         .await
         .unwrap()
@@ -683,4 +684,31 @@ async fn bulk_delete_needs_the_count_and_only_those_who_may_see_the_actions() {
         .await
         .unwrap();
     assert!(page.contains(&nowakowski) && !page.contains("bulk-form") && !page.contains("sel-row"));
+}
+
+#[tokio::test]
+async fn the_list_opened_bare_brings_back_the_last_filter_until_it_is_cleared() {
+    let t = spawn_app().await;
+    t.create(person()).await;
+    let (ewa, _) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    // {"all":[{"field":"last_name","op":"like","value":"%ska"}]}
+    let url = "/records?page=1&sort=-created_at&f=%7B%22all%22%3A%5B%7B%22field%22%3A%22last_name%22%2C%22op%22%3A%22like%22%2C%22value%22%3A%22%25ska%22%7D%5D%7D";
+    let r = ewa.get(t.url(url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = ewa.get(t.url("/records")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        to.contains("sort=-created_at") && to.contains("&f=%7B"),
+        "{to}"
+    );
+    // Clearing the filter (the builder's Clear keeps the sort, drops f) forgets it.
+    let r = ewa
+        .get(t.url("/records?page=1&sort=last_name"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = ewa.get(t.url("/records")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }

@@ -295,6 +295,17 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// The list's URL with these parts (empty ones left out).
+/// The user setting holding the last filter and sort of the list.
+const LAST_FILTER: &str = "list.filter";
+
+/// Keeps the filter (empty once cleared) and sort as the user's last, when they changed.
+async fn remember_filter(app: &App, s: &UiSession, f: &str, sort: &str) {
+    let now = serde_json::json!({ "f": f, "sort": sort });
+    if app.user_setting(&s.actor, LAST_FILTER).await.ok().flatten() != Some(now.clone()) {
+        let _ = app.put_user_setting(&s.actor, LAST_FILTER, &now).await;
+    }
+}
+
 pub fn list_url(f: &str, q: &str, sort: &str, page: i64) -> String {
     let mut l = format!("/records?page={page}&sort={}", encode(sort));
     if !q.is_empty() {
@@ -321,6 +332,14 @@ pub async fn page(
         .filter(|s| !s.is_empty())
         .unwrap_or("last_name")
         .to_string();
+    // The list opened bare (the menu, after log-in) comes back with the user's last filter.
+    if pairs.is_empty()
+        && let Ok(Some(last)) = app.user_setting(&s.actor, LAST_FILTER).await
+        && let Some(f) = last["f"].as_str().filter(|f| !f.is_empty())
+    {
+        let sort = last["sort"].as_str().unwrap_or("last_name");
+        return Redirect::to(&list_url(f, "", sort, 1)).into_response();
+    }
     let defs = app.custom_definitions().await.unwrap_or_default();
     // The builder's form: turned into the filter's JSON in the URL.
     if param(&pairs, "fb").is_some() {
@@ -346,6 +365,9 @@ pub async fn page(
     } else {
         serde_json::to_string(&filter).unwrap_or_default()
     };
+    if parsed.is_ok() {
+        remember_filter(&app, &s, &f, &sort).await;
+    }
     let mut blocked = None;
     let mut filter_errors = Vec::new();
     let conds = match &parsed {
