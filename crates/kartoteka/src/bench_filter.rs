@@ -133,6 +133,14 @@ async fn queries(app: &App) -> anyhow::Result<Vec<(String, Value)>> {
         like("address", "%kwiat%"),
     ));
     out.push((
+        "custom field `tier` = Gold (dictionary)".into(),
+        json!([c("custom.tier", "in", json!(["Gold"]))]),
+    ));
+    out.push((
+        "language any of de, en (dictionary)".into(),
+        json!([c("language", "in", json!(["de", "en"]))]),
+    ));
+    out.push((
         "created at, one month".into(),
         json!([c(
             "created_at",
