@@ -570,29 +570,19 @@ pub(crate) fn parse_sort(sort: Option<&str>) -> AppResult<(SortKey, bool)> {
         Some(n) => (true, n),
         None => (false, s),
     };
-    let key = match name {
-        "last_name" | "name" => SortKey::Name,
-        "created_at" => SortKey::CreatedAt,
-        "modified_at" => SortKey::ModifiedAt,
-        "id" => SortKey::Id,
-        _ => {
-            return Err(AppError::invalid(
-                "sort",
-                "invalid_sort",
-                "sort by last_name, created_at, modified_at or id (prefix - for descending)",
-            ));
-        }
-    };
+    let key = SortKey::parse(name).ok_or_else(|| {
+        AppError::invalid(
+            "sort",
+            "invalid_sort",
+            "sort by last_name, first_name, display_name, city, created_at, modified_at, id or \
+             another record column (prefix - for descending)",
+        )
+    })?;
     Ok((key, desc))
 }
 
 fn sort_name(k: SortKey) -> &'static str {
-    match k {
-        SortKey::Name => "n",
-        SortKey::CreatedAt => "c",
-        SortKey::ModifiedAt => "m",
-        SortKey::Id => "i",
-    }
+    k.name()
 }
 
 fn encode_cursor(sort: SortKey, desc: bool, position: &[Param]) -> String {

@@ -13,18 +13,88 @@ pub enum SortKey {
     CreatedAt,
     ModifiedAt,
     Id,
+    /// Another column of `SORTABLE`, by its index there.
+    Field(usize),
 }
 
+/// The other columns the list sorts by: field key and the expression sorted on (texts by
+/// their folded key or stored code, empty values first). Only `city` has an index for it
+/// (`records_k_city`); the others sort the matches, fast once a filter narrows them.
+pub const SORTABLE: [(&str, &str); 18] = [
+    ("first_name", "r.sort_first"),
+    ("display_name", "r.k_display"),
+    ("city", "r.k_city"),
+    ("address", "r.k_address"),
+    ("postal_code", "r.k_postal"),
+    ("province", "r.k_province"),
+    ("country", "r.k_country"),
+    ("kind", "r.kind"),
+    ("nip", "COALESCE(r.nip, '')"),
+    ("pesel", "COALESCE(r.pesel, '')"),
+    ("regon", "COALESCE(r.regon, '')"),
+    ("external_id", "COALESCE(r.external_id, '')"),
+    ("language", "COALESCE(r.language, '')"),
+    ("position", "COALESCE(r.position, '')"),
+    ("stage", "COALESCE(r.stage, '')"),
+    ("acquisition_source", "COALESCE(r.acquisition_source, '')"),
+    ("source", "r.source"),
+    ("last_contact_at", "COALESCE(r.last_contact_at, 0)"),
+];
+
 impl SortKey {
-    /// The ORDER BY columns, the last of them the unique public ID.
-    fn columns(self) -> &'static [&'static str] {
+    /// The sort a field key names (`last_name`, `created_at`, `city` …).
+    pub fn parse(name: &str) -> Option<SortKey> {
+        Some(match name {
+            "last_name" | "name" => SortKey::Name,
+            "created_at" => SortKey::CreatedAt,
+            "modified_at" => SortKey::ModifiedAt,
+            "id" => SortKey::Id,
+            other => SortKey::Field(SORTABLE.iter().position(|(k, _)| *k == other)?),
+        })
+    }
+
+    /// The field key of the sort.
+    pub fn name(self) -> &'static str {
         match self {
-            SortKey::Name => &["r.sort_last", "r.sort_first", "r.public_id"],
-            SortKey::CreatedAt => &["r.created_at", "r.public_id"],
-            SortKey::ModifiedAt => &["r.modified_at", "r.public_id"],
-            SortKey::Id => &["r.public_id"],
+            SortKey::Name => "last_name",
+            SortKey::CreatedAt => "created_at",
+            SortKey::ModifiedAt => "modified_at",
+            SortKey::Id => "id",
+            SortKey::Field(i) => SORTABLE.get(i).map_or("last_name", |(k, _)| k),
         }
     }
+
+    /// The ORDER BY columns, the last of them the unique public ID.
+    fn columns(self) -> Vec<&'static str> {
+        match self {
+            SortKey::Name => vec!["r.sort_last", "r.sort_first", "r.public_id"],
+            SortKey::CreatedAt => vec!["r.created_at", "r.public_id"],
+            SortKey::ModifiedAt => vec!["r.modified_at", "r.public_id"],
+            SortKey::Id => vec!["r.public_id"],
+            SortKey::Field(i) => vec![
+                SORTABLE.get(i).map_or("r.sort_last", |(_, e)| e),
+                "r.public_id",
+            ],
+        }
+    }
+
+    /// The index that serves this order (a page of a broad filter walks it).
+    fn index(self) -> Option<&'static str> {
+        match self {
+            SortKey::Name => Some("records_sort"),
+            SortKey::CreatedAt => Some("records_created"),
+            SortKey::ModifiedAt => Some("records_modified"),
+            SortKey::Field(i) if SORTABLE.get(i).is_some_and(|(k, _)| *k == "city") => {
+                Some("records_k_city")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Whether a sort column holds numbers (instants).
+fn is_int(col: &str) -> bool {
+    col.contains("_at")
 }
 
 /// Where a page starts: the sort values of the last row of the previous page.
@@ -173,7 +243,7 @@ fn order_by(w: &Where<'_>, sort: SortKey, descending: bool) -> String {
     let no_index = w.backend == crate::Backend::Postgres && !w.walk && !w.conds.is_empty();
     sort.columns()
         .iter()
-        .map(|c| match (no_index, c.ends_with("_at")) {
+        .map(|c| match (no_index, is_int(c)) {
             (false, _) => format!("{c}{dir}"),
             (true, true) => format!("({c} + 0){dir}"),
             (true, false) => format!("({c} || ''){dir}"),
@@ -184,12 +254,10 @@ fn order_by(w: &Where<'_>, sort: SortKey, descending: bool) -> String {
 
 /// When a page walks the sort order on SQLite, the sort's index, named: otherwise the
 /// planner may prefer a full scan of a smaller covering index and sort everything.
-fn walk_index(w: &Where<'_>, sort: SortKey) -> &'static str {
-    match (w.walk && w.backend == crate::Backend::Sqlite, sort) {
-        (true, SortKey::Name) => " INDEXED BY records_sort",
-        (true, SortKey::CreatedAt) => " INDEXED BY records_created",
-        (true, SortKey::ModifiedAt) => " INDEXED BY records_modified",
-        _ => "",
+fn walk_index(w: &Where<'_>, sort: SortKey) -> String {
+    match (w.walk && w.backend == crate::Backend::Sqlite, sort.index()) {
+        (true, Some(index)) => format!(" INDEXED BY {index}"),
+        _ => String::new(),
     }
 }
 
@@ -339,7 +407,7 @@ fn position_of(row: &sqlx::any::AnyRow, sort: SortKey) -> Result<Position> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            if c.ends_with("_at") {
+            if is_int(c) {
                 row.try_get::<i64, _>(i + 1).map(Param::from)
             } else {
                 row.try_get::<String, _>(i + 1).map(Param::from)

@@ -515,3 +515,59 @@ async fn a_small_result_pages_with_its_cursor_in_either_direction() {
         assert_eq!(got, want, "{sort}");
     }
 }
+
+#[tokio::test]
+async fn the_list_sorts_by_other_columns_and_pages_through_them() {
+    let t = spawn_app().await;
+    seed(&t).await;
+    let cities = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["city"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let page: Value = t
+        .get(&t.admin_token, "/api/v1/records?sort=-city&limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        cities(&page),
+        ["Warszawa", "Łódź", "Łódź", "Łódź", "Kraków", "Gdańsk"],
+        "folded: Łódź sorts as lodz"
+    );
+    // Page by page with the cursor, a filter on top.
+    let (mut got, mut cursor) = (Vec::new(), Value::Null);
+    loop {
+        let p: Value = t
+            .post(
+                &t.admin_token,
+                "/api/v1/records/search",
+                json!({"filter": {"all": []}, "sort": "nip", "limit": 2, "cursor": cursor}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        got.extend(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].clone()),
+        );
+        cursor = p["next_cursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 6, "empty NIPs are not lost when paging");
+    let r = t
+        .get(&t.admin_token, "/api/v1/records?sort=shoe_size")
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p)[0].0, "sort");
+}

@@ -185,14 +185,9 @@ fn label(lang: Lang, key: &str, defs: &[FieldDefinition]) -> String {
 }
 
 /// The sort key a column's header applies.
+/// The sort a column header offers (None: the column does not sort).
 fn sort_of(key: &str) -> Option<&'static str> {
-    match key {
-        "id" => Some("id"),
-        "name" | "last_name" => Some("last_name"),
-        "created_at" => Some("created_at"),
-        "modified_at" => Some("modified_at"),
-        _ => None,
-    }
+    kartoteka_store::list::SortKey::parse(key).map(|k| k.name())
 }
 
 fn cell(r: &RecordView, key: &str, s: &UiSession) -> Cell {
