@@ -22,8 +22,9 @@ ALTER TABLE records ADD COLUMN k_country TEXT{{C}} NOT NULL DEFAULT '';
 CREATE INDEX records_k_last ON records(k_last, sort_last, sort_first, public_id);
 CREATE INDEX records_k_first ON records(k_first);
 CREATE INDEX records_k_display ON records(k_display);
--- City: its filters, and its sort (public ID the tie-break).
+-- City: its sort (public ID the tie-break), and its filters with a created-at range.
 CREATE INDEX records_k_city ON records(k_city, public_id);
+CREATE INDEX records_city_created ON records(k_city, created_at);
 CREATE INDEX records_k_address ON records(k_address);
 CREATE INDEX records_x_last ON records(x_last);
 CREATE INDEX records_x_first ON records(x_first);

@@ -112,8 +112,15 @@ impl<'a> Where<'a> {
             Unit::Case(_) => 1,
             Unit::One(c) => i32::from(self.is_member(c)),
         });
+        let companion = |i: usize| match (self.driver.map(|d| &units[d]), &units[i]) {
+            // City equality and a created-at range share an index (`records_city_created`).
+            (Some(Unit::One(d)), Unit::One(c)) => {
+                d.field == "city" && matches!(d.test, Test::Eq(_)) && c.field == "created_at"
+            }
+            _ => false,
+        };
         for i in order {
-            let driving = !self.walk && self.driver.is_none_or(|d| d == i);
+            let driving = !self.walk && (self.driver.is_none_or(|d| d == i) || companion(i));
             sql.push(" AND ");
             self.push_unit(sql, &units[i], driving || !self.sqlite());
         }
@@ -264,7 +271,9 @@ impl<'a> Where<'a> {
     }
 
     fn push_one(&self, sql: &mut Sql, c: &Cond, driving: bool) {
-        let plus = if self.walk && self.sqlite() { "+" } else { "" };
+        // A criterion that does not drive keeps SQLite off its index: without statistics
+        // on value ranges SQLite guesses a range narrower than an equality it knows.
+        let plus = if !driving && self.sqlite() { "+" } else { "" };
         let col = |name: &str| format!("{plus}r.{name}");
         if self.fts_infix(c).is_some() && !driving {
             // Per row, the folded key's LIKE is cheaper than a trigram lookup.
