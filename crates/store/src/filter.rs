@@ -479,8 +479,10 @@ impl<'a> Where<'a> {
                 .iter()
                 .any(|c| c.field == "campaigns" && single(&c.test)),
             Unit::One(c) => {
+                // One value of a custom field: one row per record and field.
                 self.fts_infix(c).is_some()
-                    || (matches!(c.field.as_str(), "segments" | "tags" | "managers")
+                    || ((matches!(c.field.as_str(), "segments" | "tags" | "managers")
+                        || c.field.starts_with("custom."))
                         && single(&c.test))
             }
         }
