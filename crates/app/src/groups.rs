@@ -86,6 +86,16 @@ impl App {
         Ok(out)
     }
 
+    /// (ID, name, active) of the campaigns or segments, for choosing one: cheap, without
+    /// the member counts and agents `list_groups` gives.
+    pub async fn group_names(
+        &self,
+        _actor: &Actor,
+        kind: GroupKind,
+    ) -> AppResult<Vec<(i64, String, bool)>> {
+        Ok(groups::names(&self.db.pool, kind).await?)
+    }
+
     pub async fn get_group(
         &self,
         _actor: &Actor,

@@ -555,7 +555,9 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
     } else {
         // VACUUM too: a fresh load has no visibility map, so index-only scans (counts)
         // would still read the table.
-        sqlx::query("VACUUM (ANALYZE)").execute(&app.db.pool).await?;
+        sqlx::query("VACUUM (ANALYZE)")
+            .execute(&app.db.pool)
+            .await?;
     }
     let secs = started.elapsed().as_secs_f64();
     Ok(format!(

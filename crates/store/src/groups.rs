@@ -71,6 +71,23 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     rows.iter().map(group_from).collect()
 }
 
+/// (ID, name, active) of every group, by name: for choosing one (no member counts).
+pub async fn names<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    kind: GroupKind,
+) -> Result<Vec<(i64, String, bool)>> {
+    let sql = format!(
+        "SELECT id, name, active FROM {} ORDER BY name",
+        kind.table()
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(exec)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0)))
+        .collect()
+}
+
 pub async fn get<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     kind: GroupKind,

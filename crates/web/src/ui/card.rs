@@ -466,12 +466,12 @@ pub async fn page(
             .unwrap_or_default();
         if card.may_group {
             *options = app
-                .list_groups(&s.actor, kind)
+                .group_names(&s.actor, kind)
                 .await
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|g| g.active && !mine.iter().any(|(m, _)| *m == g.id))
-                .map(|g| (g.id, g.name))
+                .filter(|(id, _, active)| *active && !mine.iter().any(|(m, _)| m == id))
+                .map(|(id, name, _)| (id, name))
                 .collect();
         }
     }

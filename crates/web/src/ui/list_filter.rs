@@ -132,13 +132,7 @@ impl Catalog {
                 (GroupKind::Campaign, &mut c.campaigns),
                 (GroupKind::Segment, &mut c.segments),
             ] {
-                *out = app
-                    .list_groups(&s.actor, kind)
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|g| (g.id, g.name, g.active))
-                    .collect();
+                *out = app.group_names(&s.actor, kind).await.unwrap_or_default();
             }
         }
         if needs.users && s.actor.may_use_record_base() {
