@@ -417,7 +417,6 @@ impl App {
             }
             let end = (cursor + CHUNK).min(records.len());
             let chunk = &records[cursor..end];
-            let t0 = std::time::Instant::now();
             let mut tx = self.db.begin_write().await?;
             let found: std::collections::HashMap<String, i64> = match spec.ids() {
                 ids if ids.len() == records.len() => chunk
@@ -427,7 +426,6 @@ impl App {
                     .collect(),
                 _ => bulk_ops::resolve(&mut tx, chunk).await?,
             };
-            let t_resolve = t0.elapsed();
             let ids: Vec<i64> = found.values().copied().collect();
             let now = now_ms();
             let changed: Vec<i64> = match &spec {
@@ -453,7 +451,6 @@ impl App {
                 }
                 JobSpec::Delete { .. } => bulk_ops::delete(&mut tx, &ids).await?,
             };
-            let t_change = t0.elapsed();
             let changed: std::collections::HashSet<i64> = changed.into_iter().collect();
             let mut changed_ids = Vec::new();
             for pid in chunk {
@@ -491,9 +488,7 @@ impl App {
                 now_ms(),
             )
             .await?;
-            let t_journal = t0.elapsed();
             tx.commit().await?;
-            tracing::debug!(job = job.id, ?t_resolve, ?t_change, ?t_journal, total = ?t0.elapsed(), "job chunk");
             cursor = end;
             self.publish_progress(job.id).await;
         }

@@ -581,10 +581,6 @@ pub(crate) fn parse_sort(sort: Option<&str>) -> AppResult<(SortKey, bool)> {
     Ok((key, desc))
 }
 
-fn sort_name(k: SortKey) -> &'static str {
-    k.name()
-}
-
 fn encode_cursor(sort: SortKey, desc: bool, position: &[Param]) -> String {
     let values: Vec<Value> = position
         .iter()
@@ -594,7 +590,7 @@ fn encode_cursor(sort: SortKey, desc: bool, position: &[Param]) -> String {
             Param::Real(r) => json!(r),
         })
         .collect();
-    hex::encode(json!({"s": sort_name(sort), "d": desc, "p": values}).to_string())
+    hex::encode(json!({"s": sort.name(), "d": desc, "p": values}).to_string())
 }
 
 fn decode_cursor(cursor: &str, sort: SortKey, desc: bool) -> AppResult<Vec<Param>> {
@@ -607,7 +603,7 @@ fn decode_cursor(cursor: &str, sort: SortKey, desc: bool) -> AppResult<Vec<Param
     };
     let bytes = hex::decode(cursor).map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if v["s"] != json!(sort_name(sort)) || v["d"] != json!(desc) {
+    if v["s"] != json!(sort.name()) || v["d"] != json!(desc) {
         return Err(bad());
     }
     v["p"]

@@ -440,22 +440,6 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) 
     Ok(count_sql(w).query().fetch_one(exec).await?.try_get(0)?)
 }
 
-/// Whether more than `cap` records match: cheap where the filter has an index (it stops
-/// at `cap`), and it tells a broad filter (page best read in sort order) from a narrow one
-/// (page best read from the filter's index, then sorted).
-pub async fn more_than<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
-    w: &Where<'_>,
-    prefix_key: Option<&str>,
-    cap: i64,
-) -> Result<bool> {
-    let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM records r WHERE 1 = 1");
-    push_browse_filter(&mut sql, w, prefix_key);
-    sql.push(" LIMIT ").bind(cap + 1).push(") t");
-    let n: i64 = sql.query().fetch_one(exec).await?.try_get(0)?;
-    Ok(n > cap)
-}
-
 /// The public and internal IDs of every matching record, in the order they were stored
 /// (bulk actions).
 pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
