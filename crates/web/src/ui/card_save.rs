@@ -13,14 +13,7 @@ use serde_json::{Map, Value};
 use super::card::{CardPage, ConflictRow, Ctx, load_ctx, view};
 use super::card_form::{State_, patch_of, state_from_form};
 use super::i18n::Lang;
-use super::{UiSession, error_page, render};
-
-fn form_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
+use super::{UiSession, error_page, form_value, render};
 
 pub async fn create(
     State(app): State<App>,

@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use super::i18n::Lang;
 use super::list_bulk::{self, BulkBar, JobPanel};
-use super::list_filter::{self, CritRow, OptGroup, ViewsBar};
-use super::{PageCtx, UiSession, encode, error_page, render};
+use super::list_filter::{self, CritRow, OptGroup};
+use super::list_views::{self, ViewsBar};
+use super::{PageCtx, UiSession, encode, error_page, form_value, render};
 
 pub const PER_PAGE: i64 = 50;
 const SETTING: &str = "list.columns";
@@ -282,13 +283,6 @@ fn available(defs: &[FieldDefinition]) -> Vec<String> {
         .collect()
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// The list's URL with these parts (empty ones left out).
 /// The user setting holding the last filter and sort of the list.
 const LAST_FILTER: &str = "list.filter";
@@ -318,12 +312,12 @@ pub async fn page(
     headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    let text = param(&pairs, "q").unwrap_or_default().to_string();
-    let page = param(&pairs, "page")
+    let text = form_value(&pairs, "q").unwrap_or_default().to_string();
+    let page = form_value(&pairs, "page")
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .max(1);
-    let sort = param(&pairs, "sort")
+    let sort = form_value(&pairs, "sort")
         .filter(|s| !s.is_empty())
         .unwrap_or("last_name")
         .to_string();
@@ -337,22 +331,25 @@ pub async fn page(
     }
     let defs = app.custom_definitions().await.unwrap_or_default();
     // The builder's form: turned into the filter's JSON in the URL.
-    if param(&pairs, "fb").is_some() {
+    if form_value(&pairs, "fb").is_some() {
         let filter = list_filter::filter_from_form(&pairs, &defs);
         let f = serde_json::to_string(&filter).unwrap_or_default();
         let f = if filter.all.is_empty() { "" } else { &f };
         return Redirect::to(&list_url(f, &text, &sort, 1)).into_response();
     }
-    let open_view = param(&pairs, "view").and_then(|v| v.parse::<i64>().ok());
+    let open_view = form_value(&pairs, "view").and_then(|v| v.parse::<i64>().ok());
     if let Some(id) = open_view
-        && param(&pairs, "f").is_none()
+        && form_value(&pairs, "f").is_none()
     {
-        return match list_filter::view_url(&app, &s, id).await {
+        return match list_views::view_url(&app, &s, id).await {
             Some(url) => Redirect::to(&url).into_response(),
             None => Redirect::to("/records").into_response(),
         };
     }
-    let f_raw = param(&pairs, "f").unwrap_or_default().trim().to_string();
+    let f_raw = form_value(&pairs, "f")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let parsed = list_filter::parse_f(Some(&f_raw));
     let filter = parsed.clone().unwrap_or_default();
     let f = if filter.all.is_empty() {
@@ -527,8 +524,8 @@ pub async fn page(
         errors,
         summary,
     };
-    let views = list_filter::views_bar(&app, &s, open_view, param(&pairs, "view_error")).await;
-    let job = match param(&pairs, "job").and_then(|j| j.parse::<i64>().ok()) {
+    let views = list_views::views_bar(&app, &s, open_view, form_value(&pairs, "view_error")).await;
+    let job = match form_value(&pairs, "job").and_then(|j| j.parse::<i64>().ok()) {
         Some(id) => app
             .job(&s.actor, id)
             .await

@@ -223,11 +223,10 @@ struct JobTemplate {
     job: JobPanel,
 }
 
+/// A form value, trimmed; None when missing or blank.
 fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str().trim())
+    super::form_value(pairs, name)
+        .map(str::trim)
         .filter(|v| !v.is_empty())
 }
 

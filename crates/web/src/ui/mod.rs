@@ -13,6 +13,7 @@ mod i18n_filter;
 mod list;
 mod list_bulk;
 mod list_filter;
+mod list_views;
 mod live;
 mod login;
 
@@ -40,8 +41,8 @@ pub fn router() -> Router<App> {
             post(list::save_columns_form).put(list::save_columns_json),
         )
         .route("/records/criterion", get(list_filter::criterion))
-        .route("/records/views", post(list_filter::save_view))
-        .route("/records/views/{id}/delete", post(list_filter::delete_view))
+        .route("/records/views", post(list_views::save_view))
+        .route("/records/views/{id}/delete", post(list_views::delete_view))
         .route("/records/bulk", post(list_bulk::submit))
         .route("/jobs/{id}/progress", get(list_bulk::progress))
         .route("/jobs/{id}/cancel", post(list_bulk::cancel))
@@ -240,4 +241,12 @@ async fn asset(Path(file): Path<String>) -> Response {
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The first value of `name` among a form's or a query's pairs.
+pub(crate) fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
