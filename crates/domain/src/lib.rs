@@ -1,6 +1,7 @@
 //! Kartoteka's domain: records, contact data, identifiers and validators.
 //! Pure types and functions: no I/O, no async, no SQL.
 
+pub mod cell;
 pub mod email;
 pub mod ids;
 pub mod mask;
