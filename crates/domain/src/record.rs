@@ -228,7 +228,7 @@ impl RecordData {
 }
 
 /// One changed field, for the audit log and change tracking.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: String,
     pub before: Value,

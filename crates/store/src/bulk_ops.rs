@@ -11,7 +11,12 @@ use crate::groups::GroupKind;
 use crate::params::Sql;
 
 /// `SELECT value FROM <the JSON array bound next>`: integers, or texts when `text`.
-fn push_json_list(sql: &mut Sql, conn: &AnyConnection, values: serde_json::Value, text: bool) {
+pub(crate) fn push_json_list(
+    sql: &mut Sql,
+    conn: &AnyConnection,
+    values: serde_json::Value,
+    text: bool,
+) {
     if conn.backend_name().eq_ignore_ascii_case("postgresql") {
         let cast = if text { "" } else { "::bigint" };
         sql.push(&format!(
@@ -201,4 +206,19 @@ pub async fn note_items(conn: &mut AnyConnection, job: i64, records: &[String]) 
     sql.push(") l WHERE true ON CONFLICT (job_id, record_public_id) DO NOTHING");
     sql.query().execute(&mut *conn).await?;
     Ok(())
+}
+
+/// Public IDs of the given internal IDs (those that exist), in no particular order.
+pub async fn public_ids(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT public_id FROM records WHERE id IN (");
+    push_json_list(&mut sql, conn, ids_json(ids), false);
+    sql.push(")");
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<std::result::Result<_, _>>()?)
 }

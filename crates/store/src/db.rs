@@ -87,6 +87,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_search_keys.sqlite.sql"),
         postgres: include_str!("../migrations/0007_search_keys.postgres.sql"),
     },
+    Migration {
+        version: 8,
+        name: "imports",
+        sql: include_str!("../migrations/0008_imports.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -212,3 +212,50 @@ pub async fn items<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Res
     .await?;
     rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
 }
+
+/// Jobs of one kind (of one creator when given), newest first.
+pub async fn list_of_kind<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    kind: &str,
+    created_by: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    let sql = format!(
+        "SELECT {COLS} FROM jobs WHERE kind = $1 AND ($2 IS NULL OR created_by = $2) ORDER BY id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(kind)
+        .bind(created_by)
+        .bind(limit)
+        .fetch_all(exec)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Sets how many items the job has (known only once it has looked at its input).
+pub async fn set_total<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    total: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE jobs SET total = $1 WHERE id = $2")
+        .bind(total)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a finished job's result (e.g. an import marked as reverted).
+pub async fn set_result<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    id: i64,
+    result: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE jobs SET result = $1 WHERE id = $2")
+        .bind(result)
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(())
+}
