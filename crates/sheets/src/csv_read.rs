@@ -1,16 +1,34 @@
 //! Streaming the rows of a CSV file (UTF-8 or Windows-1250).
+//!
+//! csv-core is driven directly rather than through the csv crate's reader, which
+//! skips blank lines without telling: here they are skipped and counted, so every
+//! row keeps the line number a spreadsheet would show.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use csv_core::ReadRecordResult;
 
 use crate::decode::{self, DecodingReader};
 use crate::format::{CsvDialect, Encoding};
 use crate::{Cell, Row, SheetError};
 
+const BUF: usize = 64 * 1024;
+
 pub(crate) struct CsvRows {
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    record: csv::ByteRecord,
+    source: Box<dyn Read + Send>,
+    parser: csv_core::Reader,
+    /// Input not yet parsed: `input[pos..end]`.
+    input: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// The fields of the record being read and where each ends.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// The line the parser is at: 1 + the line feeds consumed so far.
+    line: u64,
     encoding: Encoding,
     done: bool,
 }
@@ -29,28 +47,93 @@ impl CsvRows {
         let source: Box<dyn Read + Send> = match dialect.encoding {
             Encoding::Utf8 => Box::new(file),
             Encoding::Windows1250 => Box::new(DecodingReader::new(
-                BufReader::with_capacity(64 * 1024, file),
+                BufReader::with_capacity(BUF, file),
                 encoding_rs::WINDOWS_1250,
             )),
         };
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(dialect.delimiter)
-            .buffer_capacity(64 * 1024)
-            .from_reader(source);
         Ok(CsvRows {
-            reader,
-            record: csv::ByteRecord::new(),
+            source,
+            parser: csv_core::ReaderBuilder::new()
+                .delimiter(dialect.delimiter)
+                .build(),
+            input: vec![0; BUF],
+            pos: 0,
+            end: 0,
+            eof: false,
+            fields: vec![0; 4096],
+            ends: vec![0; 64],
+            line: 1,
             encoding: dialect.encoding,
             done: false,
         })
     }
 
-    fn row(&self) -> Result<Row, SheetError> {
-        let number = self.record.position().map_or(0, |p| p.line());
-        let mut cells = Vec::with_capacity(self.record.len());
-        for (col, field) in self.record.iter().enumerate() {
+    /// Reads more input once all is parsed; false at the end of the file.
+    fn refill(&mut self) -> io::Result<bool> {
+        if self.pos < self.end {
+            return Ok(true);
+        }
+        if self.eof {
+            return Ok(false);
+        }
+        self.pos = 0;
+        self.end = read_full(&mut self.source, &mut self.input)?;
+        self.eof = self.end == 0;
+        Ok(!self.eof)
+    }
+
+    /// Reads the next record into `fields`/`ends`: its line and number of fields,
+    /// or `None` at the end.
+    fn read_record(&mut self) -> io::Result<Option<(u64, usize)>> {
+        // Blank lines before the record: skipped, counted.
+        loop {
+            if !self.refill()? {
+                return Ok(None);
+            }
+            match self.input[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            self.pos += 1;
+        }
+        let start = self.line;
+        let (mut out_len, mut ends_len) = (0, 0);
+        loop {
+            let input = &self.input[self.pos..self.end];
+            let (result, read, written, ended) = self.parser.read_record(
+                input,
+                &mut self.fields[out_len..],
+                &mut self.ends[ends_len..],
+            );
+            self.line += input[..read].iter().filter(|b| **b == b'\n').count() as u64;
+            self.pos += read;
+            out_len += written;
+            ends_len += ended;
+            match result {
+                ReadRecordResult::InputEmpty => {
+                    self.refill()?;
+                }
+                ReadRecordResult::OutputFull => {
+                    let len = self.fields.len();
+                    self.fields.resize(len * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                ReadRecordResult::Record => return Ok(Some((start, ends_len))),
+                ReadRecordResult::End => return Ok(None),
+            }
+        }
+    }
+
+    fn row(&self, number: u64, count: usize) -> Result<Row, SheetError> {
+        let mut cells = Vec::with_capacity(count);
+        let mut from = 0;
+        for (col, &to) in self.ends[..count].iter().enumerate() {
+            let field = &self.fields[from..to];
+            from = to;
             if field.is_empty() {
                 cells.push(Cell::Empty);
                 continue;
@@ -81,12 +164,15 @@ fn has_undefined_1250(utf8: &[u8]) -> bool {
         .any(|w| w[0] == 0xC2 && decode::undefined_in_1250(w[1]))
 }
 
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Fills `buf` as far as the source goes; fewer bytes only at its end.
+fn read_full<R: Read + ?Sized>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        match file.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
+        match source.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(n)
@@ -99,13 +185,13 @@ impl Iterator for CsvRows {
         if self.done {
             return None;
         }
-        let result = match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => {
+        let result = match self.read_record() {
+            Ok(None) => {
                 self.done = true;
                 return None;
             }
-            Ok(true) => self.row(),
-            Err(e) => Err(SheetError::from(e)),
+            Ok(Some((number, count))) => self.row(number, count),
+            Err(e) => Err(SheetError::Io(e)),
         };
         if result.is_err() {
             self.done = true;
