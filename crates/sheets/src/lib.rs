@@ -38,7 +38,7 @@ pub struct RowReader {
 }
 
 enum Inner {
-    Csv(csv_read::CsvRows),
+    Csv(Box<csv_read::CsvRows>),
     Xlsx(xlsx_read::XlsxRows),
     Whole(whole_read::WholeRows),
 }
@@ -70,7 +70,7 @@ pub fn open_rows(
                 Some(d) => d,
                 None => detect_csv_dialect(path)?,
             };
-            Inner::Csv(csv_read::CsvRows::open(path, dialect)?)
+            Inner::Csv(Box::new(csv_read::CsvRows::open(path, dialect)?))
         }
         Format::Xlsx => Inner::Xlsx(xlsx_read::XlsxRows::open(path, sheet)?),
         Format::Xls | Format::Ods => {

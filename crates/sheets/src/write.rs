@@ -96,6 +96,8 @@ struct XlsxOut {
     /// The sheet being written (from 0) and its next row.
     sheet: usize,
     row: u32,
+    /// Rows a sheet holds ([`XLSX_MAX_ROWS`]; fewer in tests).
+    max_rows: u32,
     /// The first row written, repeated at the top of each further sheet.
     header: Option<Vec<Cell>>,
     bold: CellFormat,
@@ -116,6 +118,7 @@ impl XlsxOut {
             base_name,
             sheet: 0,
             row: 0,
+            max_rows: XLSX_MAX_ROWS,
             header: None,
             bold: CellFormat::new().set_bold(),
             date: CellFormat::new().set_num_format("yyyy-mm-dd"),
@@ -127,7 +130,7 @@ impl XlsxOut {
         if first {
             self.header = Some(cells.to_vec());
         }
-        if self.row == XLSX_MAX_ROWS {
+        if self.row >= self.max_rows {
             self.next_sheet()?;
         }
         let bold = first || (self.row == 0 && self.sheet > 0);
@@ -234,7 +237,33 @@ fn truncate_utf16(s: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
+    use calamine::Reader;
+
+    #[test]
+    fn a_full_xlsx_sheet_goes_on_in_a_new_one_headed_like_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.xlsx");
+        let mut w = SheetWriter::create(&path, OutFormat::Xlsx, "Kontakty").unwrap();
+        let Out::Xlsx(x) = &mut w.inner else {
+            panic!("not xlsx");
+        };
+        x.max_rows = 4;
+        w.write_row(&[Cell::Text("Imię".into())]).unwrap();
+        for i in 0..7 {
+            w.write_row(&[Cell::Number(f64::from(i))]).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), 8);
+
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+        assert_eq!(book.sheet_names(), ["Kontakty", "Kontakty 2", "Kontakty 3"]);
+        let second = book.worksheet_range("Kontakty 2").unwrap();
+        let column: Vec<String> = second.rows().map(|r| r[0].to_string()).collect();
+        assert_eq!(column, ["Imię", "3", "4", "5"]);
+        let third = book.worksheet_range("Kontakty 3").unwrap();
+        assert_eq!(third.height(), 2);
+    }
 
     #[test]
     fn sheet_names_are_made_acceptable_to_excel() {
