@@ -130,4 +130,21 @@ mod tests {
         let (text, _) = encoding_rs::WINDOWS_1250.decode_without_bom_handling(&[0x81, 0x98, b'a']);
         assert_eq!(text, "\u{81}\u{98}a");
     }
+
+    #[test]
+    fn small_reads_get_every_byte() {
+        let text = "Imię;Nazwisko;Miasto\r\nŁucja;Żółćwińska;Łódź\r\nŚcibor;Ąęźńy;Gdańsk\r\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
+        let mut reader = DecodingReader::new(Trickle(&bytes, 5), encoding_rs::WINDOWS_1250);
+        let mut out = Vec::new();
+        let mut byte = [0u8; 3];
+        loop {
+            let n = reader.read(&mut byte).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&byte[..n]);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
 }
