@@ -30,5 +30,6 @@ impl Invalid {
 pub mod access;
 pub mod field;
 pub mod filter;
+pub mod import;
 pub mod record;
 pub mod time;
