@@ -41,17 +41,26 @@ pub const ROW: usize = usize::MAX;
 pub enum Target {
     /// The column is not imported.
     Ignore,
-    /// The record's kind (`person` / `organization`, in Polish or English).
+    /// The record's kind: `person`/`organization` or a Polish or English word for one
+    /// (`osoba`, `firma`, `organizacja`, `company`, …), ignoring case and diacritics;
+    /// anything else is `invalid_kind`.
     Kind,
-    /// A writable system field: a key of [`TEXT_FIELDS`].
+    /// A writable system field: a key of [`TEXT_FIELDS`], checked as a record write checks
+    /// it. NIP, PESEL and REGON that lost their leading zeros get them back; dictionary
+    /// fields take a code or a label ignoring case and diacritics (languages also their
+    /// Polish and English names), anything else is `not_in_dictionary`.
     Field(String),
-    /// A custom field, by its key.
+    /// A custom field, by its key, normalized as its type says: number cells for number
+    /// fields, date cells (local time in the configured zone) for date-time fields,
+    /// dictionary options ignoring case and diacritics, lost leading zeros of NIP, PESEL
+    /// and REGON fields restored.
     Custom(String),
-    /// A phone of this type.
+    /// Phones of this type: one or more numbers separated by `,` or `;`, parsed in the
+    /// default region (`tel.` prefixes, `0048`, extensions as [`parse_phone`] reads them).
     Phone(PhoneType),
-    /// An e-mail address.
+    /// E-mail addresses, separated by `,`, `;` or whitespace.
     Email,
-    /// Tags, separated by commas or semicolons.
+    /// Tags, separated by commas or semicolons, each at most [`MAX_TAG`] characters.
     Tags,
 }
 
