@@ -31,6 +31,9 @@ pub enum AppError {
     },
     #[error("too many failed log-ins; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: i64 },
+    /// An upload over the configured size limit (refused while it arrives).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("unexpected error")]
     Unexpected(String),
 }

@@ -335,7 +335,14 @@ impl App {
     pub fn spawn_worker(&self) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
+            let mut purged = 0;
             loop {
+                if kartoteka_domain::time::now_ms() - purged > 60_000 {
+                    purged = kartoteka_domain::time::now_ms();
+                    if let Err(e) = app.purge_files().await {
+                        tracing::error!(error = %e, "purging expired files");
+                    }
+                }
                 match app.run_next_job().await {
                     Ok(true) => continue,
                     Ok(false) => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -354,26 +361,43 @@ impl App {
         let Some(job) = jobs::claim(&self.db, now, now - STALE_MS).await? else {
             return Ok(false);
         };
+        self.run_claimed(job).await?;
+        Ok(true)
+    }
+
+    /// Runs job `id` here if it is waiting (the command line's own jobs); false when another
+    /// worker has it.
+    pub async fn run_job(&self, id: i64) -> AppResult<bool> {
+        let now = now_ms();
+        let Some(job) = jobs::claim_one(&self.db, id, now, now - STALE_MS).await? else {
+            return Ok(false);
+        };
+        self.run_claimed(job).await?;
+        Ok(true)
+    }
+
+    async fn run_claimed(&self, job: Job) -> AppResult<()> {
         let outcome = self.run(&job).await;
         match outcome {
             Ok(state) => jobs::finish(&self.db.pool, job.id, state, None, now_ms()).await?,
             Err(e) => {
                 tracing::error!(job = job.id, error = %e, "job failed");
-                jobs::finish(
-                    &self.db.pool,
-                    job.id,
-                    "failed",
-                    Some(&e.to_string()),
-                    now_ms(),
-                )
-                .await?
+                let reason = match &e {
+                    AppError::Validation(errors) => errors
+                        .iter()
+                        .map(|e| e.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    e => e.to_string(),
+                };
+                jobs::finish(&self.db.pool, job.id, "failed", Some(&reason), now_ms()).await?
             }
         }
         self.publish_progress(job.id).await;
-        Ok(true)
+        Ok(())
     }
 
-    async fn publish_progress(&self, id: i64) {
+    pub(crate) async fn publish_progress(&self, id: i64) {
         if let Ok(j) = jobs::get(&self.db.pool, id).await {
             self.events.publish(Event::JobProgress {
                 id,
@@ -385,7 +409,7 @@ impl App {
     }
 
     /// The creator of a job, as it acts when the job runs.
-    async fn job_actor(&self, job: &Job) -> AppResult<Actor> {
+    pub(crate) async fn job_actor(&self, job: &Job) -> AppResult<Actor> {
         let Some(user) = job.created_by else {
             return Ok(crate::auth::system_actor());
         };
@@ -398,6 +422,12 @@ impl App {
     }
 
     async fn run(&self, job: &Job) -> AppResult<&'static str> {
+        match job.kind.as_str() {
+            "import" | "import_dry_run" => return self.run_import(job).await,
+            "import_revert" => return self.run_import_revert(job).await,
+            "export" => return self.run_export(job).await,
+            _ => {}
+        }
         let spec: JobSpec = serde_json::from_str(&job.params)
             .map_err(|e| AppError::Unexpected(format!("job parameters: {e}")))?;
         let actor = self.job_actor(job).await?;

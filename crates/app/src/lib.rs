@@ -8,8 +8,10 @@ pub mod cases;
 pub mod dictionaries;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod fields;
 pub mod groups;
+pub mod imports;
 pub mod jobs;
 pub mod presence;
 pub mod records;
@@ -36,6 +38,12 @@ pub struct Settings {
     /// Failed log-ins within `login_window_secs` before the name is throttled.
     pub login_max_failures: i64,
     pub login_window_secs: i64,
+    /// Where uploaded imports and files to download are kept (`uploads/`, `downloads/`).
+    pub files_dir: std::path::PathBuf,
+    /// The largest file an upload takes, in bytes.
+    pub upload_limit: u64,
+    /// How long an export (or a failed-rows file) stays downloadable, in milliseconds.
+    pub download_ttl_ms: i64,
 }
 
 impl Default for Settings {
@@ -46,6 +54,9 @@ impl Default for Settings {
             session_ttl_secs: 8 * 3600,
             login_max_failures: 5,
             login_window_secs: 300,
+            files_dir: std::path::PathBuf::from("data"),
+            upload_limit: 1 << 30,
+            download_ttl_ms: 7 * 24 * 3600 * 1000,
         }
     }
 }

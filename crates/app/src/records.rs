@@ -41,14 +41,14 @@ pub struct ListParams {
     pub no_total: bool,
 }
 
-struct Definitions {
-    custom: Vec<FieldDefinition>,
-    custom_ids: HashMap<String, i64>,
-    dictionaries: BTreeMap<String, Vec<(String, String)>>,
+pub(crate) struct Definitions {
+    pub(crate) custom: Vec<FieldDefinition>,
+    pub(crate) custom_ids: HashMap<String, i64>,
+    pub(crate) dictionaries: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl App {
-    async fn definitions(&self) -> AppResult<Definitions> {
+    pub(crate) async fn definitions(&self) -> AppResult<Definitions> {
         let stored = fields::list(&self.db.pool).await?;
         Ok(Definitions {
             custom_ids: stored.iter().map(|f| (f.def.key.clone(), f.id)).collect(),

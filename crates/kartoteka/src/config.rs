@@ -63,6 +63,10 @@ pub struct Config {
     pub time_zone: String,
     pub session_ttl_secs: i64,
     pub max_connections: u32,
+    /// The largest file an import upload takes, in megabytes.
+    pub upload_limit_mb: u64,
+    /// How long exports stay in the downloads area, in hours.
+    pub download_ttl_hours: i64,
 }
 
 impl Default for Config {
@@ -76,6 +80,8 @@ impl Default for Config {
             time_zone: "Europe/Warsaw".into(),
             session_ttl_secs: 8 * 3600,
             max_connections: 8,
+            upload_limit_mb: 1024,
+            download_ttl_hours: 168,
         }
     }
 }
@@ -94,6 +100,8 @@ impl fmt::Debug for Config {
             .field("time_zone", &self.time_zone)
             .field("session_ttl_secs", &self.session_ttl_secs)
             .field("max_connections", &self.max_connections)
+            .field("upload_limit_mb", &self.upload_limit_mb)
+            .field("download_ttl_hours", &self.download_ttl_hours)
             .finish()
     }
 }
@@ -160,6 +168,9 @@ impl Config {
                 .parse::<chrono_tz::Tz>()
                 .unwrap_or(chrono_tz::Europe::Warsaw),
             session_ttl_secs: self.session_ttl_secs,
+            files_dir: self.data_dir.clone(),
+            upload_limit: self.upload_limit_mb.saturating_mul(1 << 20),
+            download_ttl_ms: self.download_ttl_hours.saturating_mul(3_600_000),
             ..kartoteka_app::Settings::default()
         }
     }

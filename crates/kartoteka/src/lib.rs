@@ -5,3 +5,4 @@ mod bench_filter;
 pub mod config;
 pub mod demo;
 pub mod startup;
+pub mod transfer;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kartoteka::config::{Config, Overrides};
-use kartoteka::{bench, demo, startup};
+use kartoteka::{bench, demo, startup, transfer};
 use kartoteka_app::auth::system_actor;
 use kartoteka_app::users::NewUser;
 use std::io::{IsTerminal, Read};
@@ -56,6 +56,10 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Import a spreadsheet or CSV file (xlsx, xls, ods, csv) as a job, with a progress bar.
+    Import(transfer::ImportArgs),
+    /// Export records (all, or a filter's) to csv or xlsx.
+    Export(transfer::ExportArgs),
     /// Validate an identifier or phone number: prints {"valid", "normalized", "error"}.
     Validate {
         /// nip, pesel, regon or phone.
@@ -206,6 +210,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = demo::fill(&app, records, seed, true).await?;
             println!("{report}");
             Ok(())
+        }
+        Command::Import(args) => {
+            let app = startup::open(&config).await?;
+            transfer::import(&app, args).await
+        }
+        Command::Export(args) => {
+            let app = startup::open(&config).await?;
+            transfer::export(&app, args).await
         }
         Command::Bench { command } => bench::run(&config, command).await,
         Command::Validate { .. } => Ok(()),

@@ -123,6 +123,21 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
 /// Claims the oldest queued job, or a running one whose worker stopped beating (a restart or
 /// a kill), and marks it running.
 pub async fn claim(db: &Db, now: i64, stale_before: i64) -> Result<Option<Job>> {
+    claim_where(db, now, stale_before, None).await
+}
+
+/// Claims job `id` when it is waiting (or its worker stopped beating): the command line
+/// runs its own job in-process unless a server's worker took it first.
+pub async fn claim_one(db: &Db, id: i64, now: i64, stale_before: i64) -> Result<Option<Job>> {
+    claim_where(db, now, stale_before, Some(id)).await
+}
+
+async fn claim_where(
+    db: &Db,
+    now: i64,
+    stale_before: i64,
+    only: Option<i64>,
+) -> Result<Option<Job>> {
     let mut tx = db.begin_write().await?;
     let lock = if db.backend == Backend::Postgres {
         " FOR UPDATE SKIP LOCKED"
@@ -130,10 +145,11 @@ pub async fn claim(db: &Db, now: i64, stale_before: i64) -> Result<Option<Job>> 
         ""
     };
     let sql = format!(
-        "SELECT id FROM jobs WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < $1) ORDER BY id LIMIT 1{lock}"
+        "SELECT id FROM jobs WHERE (state = 'queued' OR (state = 'running' AND heartbeat_at < $1)) AND ($2 IS NULL OR id = $2) ORDER BY id LIMIT 1{lock}"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(stale_before)
+        .bind(only)
         .fetch_optional(&mut *tx)
         .await?;
     let Some(row) = row else {
@@ -258,4 +274,15 @@ pub async fn set_result<'e, E: Executor<'e, Database = Any>>(
         .execute(exec)
         .await?;
     Ok(())
+}
+
+/// Does a queued or running import read upload `id`?
+pub async fn uses_upload<'e, E: Executor<'e, Database = Any>>(exec: E, id: i64) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running') AND kind IN ('import', 'import_dry_run') AND params LIKE $1",
+    )
+    .bind(format!("{{\"upload\":{id},%"))
+    .fetch_one(exec)
+    .await?;
+    Ok(row.try_get::<i64, _>(0)? > 0)
 }

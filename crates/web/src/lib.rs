@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod problem;
 pub mod ui;
+pub mod upload;
 
 use axum::Router;
 use axum::routing::get;

@@ -115,6 +115,16 @@ impl IntoResponse for Problem {
                 ),
                 Some(retry_after_secs),
             ),
+            AppError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                body(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "The file is too large",
+                    m,
+                ),
+                None,
+            ),
             AppError::Unexpected(cause) => {
                 tracing::error!(%cause, "unexpected error");
                 (

@@ -3,8 +3,10 @@
 mod body;
 mod cases;
 mod dictionaries;
+pub(crate) mod downloads;
 mod fields;
 mod groups;
+mod imports;
 mod jobs;
 mod records;
 mod search;
@@ -30,6 +32,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "campaigns", description = "Campaigns and their cases"),
         (name = "segments", description = "Segments"),
         (name = "jobs", description = "Background jobs and bulk actions"),
+        (name = "imports", description = "Importing spreadsheets and CSV files"),
+        (name = "exports", description = "Exports and the downloads area"),
         (name = "dictionaries", description = "Dictionaries"),
         (name = "users", description = "Users, roles and API tokens"),
         (name = "audit", description = "The audit log"),
@@ -64,6 +68,8 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(groups::router())
         .merge(cases::router())
         .merge(jobs::router())
+        .merge(imports::router())
+        .merge(downloads::router())
         .merge(dictionaries::router())
         .merge(users::router())
         .merge(session::router())

@@ -1,0 +1,738 @@
+//! The import job: a reader thread streams the file's rows and turns them into records
+//! (`domain::import`), the job matches, creates and updates them one chunk per
+//! transaction. The cursor (the last row number done) moves with each chunk's writes, so
+//! a resumed import starts after the last committed row and never takes a row twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use kartoteka_domain::cell::Cell;
+use kartoteka_domain::field::FieldDefinition;
+use kartoteka_domain::ids::PublicId;
+use kartoteka_domain::import::{self, ConvertedRow, MatchKey, Target};
+use kartoteka_domain::record::{RecordKind, WriteContext, apply_patch, diff};
+use kartoteka_domain::time::now_ms;
+use kartoteka_sheets::Format;
+use kartoteka_store::bulk::{self, NewCase, NewRecord};
+use kartoteka_store::cards;
+use kartoteka_store::groups::GroupKind;
+use kartoteka_store::imports::{self as store, Failure, Item};
+use kartoteka_store::jobs::{self, Job};
+use kartoteka_store::records::{self as records_store, RowMeta};
+use kartoteka_store::{Backend, bulk_ops};
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use super::{ImportSpec, dialect, parse_kind, parse_mapping};
+use crate::{Actor, App, AppError, AppResult};
+
+/// Rows per transaction.
+const CHUNK: usize = 2000;
+/// Record IDs an import's audit entry lists (the journal holds them all).
+const AUDITED_RECORDS: usize = 10_000;
+
+/// A row read and converted by the reader thread.
+struct ReadRow {
+    number: u64,
+    cells: Vec<Cell>,
+    row: ConvertedRow,
+}
+
+enum Batch {
+    Rows(Vec<ReadRow>),
+    Failed(AppError),
+}
+
+/// The record a row matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Found {
+    Stored(i64),
+    /// Created by an earlier row of this chunk (index into the chunk's creations).
+    New(usize),
+    /// A dry run: created by a row of an earlier chunk (never written).
+    Earlier(u64),
+}
+
+/// What the import counts (kept in the job's result, so a resumed job continues them).
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub blank: i64,
+    pub invalid_cells: i64,
+    pub repairs: BTreeMap<String, i64>,
+}
+
+impl Counts {
+    fn from_result(v: &Value) -> Counts {
+        let n = |k: &str| v[k].as_i64().unwrap_or(0);
+        Counts {
+            rows: n("rows"),
+            created: n("created"),
+            updated: n("updated"),
+            unchanged: n("unchanged"),
+            skipped: n("skipped"),
+            failed: n("failed"),
+            blank: n("blank"),
+            invalid_cells: n("invalid_cells"),
+            repairs: v["repairs"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    fn to_result(&self, dry_run: bool) -> Value {
+        json!({
+            "dry_run": dry_run,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "blank": self.blank,
+            "invalid_cells": self.invalid_cells,
+            "repairs": self.repairs,
+        })
+    }
+}
+
+/// What the chunks of one run share.
+struct Run<'a> {
+    job: &'a Job,
+    spec: &'a ImportSpec,
+    actor: &'a Actor,
+    keys: Vec<MatchKey>,
+    custom: &'a [FieldDefinition],
+    custom_ids: &'a HashMap<String, i64>,
+    dictionaries: &'a BTreeMap<String, Vec<(String, String)>>,
+    /// Dry runs: match-key values of rows created by earlier chunks.
+    earlier: HashMap<(MatchKey, String), u64>,
+}
+
+impl App {
+    pub(crate) async fn run_import(&self, job: &Job) -> AppResult<&'static str> {
+        let full = jobs::get_with_params(&self.db.pool, job.id).await?;
+        let spec: ImportSpec = serde_json::from_str(&full.params)
+            .map_err(|e| AppError::Unexpected(format!("import parameters: {e}")))?;
+        let actor = self.job_actor(job).await?;
+        if !actor.may_use_record_base() {
+            return Err(AppError::Forbidden(
+                "the import's user no longer has access to the record base".into(),
+            ));
+        }
+        let defs = self.definitions().await?;
+        let mapping = parse_mapping(&spec.mapping, &defs.custom)?;
+        let kind = parse_kind(spec.kind.as_deref())?;
+        let format = Format::parse(&spec.format)
+            .ok_or_else(|| AppError::Unexpected("import format".into()))?;
+        let csv = dialect(
+            spec.encoding.as_deref(),
+            spec.delimiter.as_deref(),
+            None,
+            None,
+        )?;
+        let keys = spec
+            .match_keys
+            .iter()
+            .map(|k| MatchKey::parse(k).map_err(|e| AppError::field("match", e)))
+            .collect::<AppResult<Vec<_>>>()?;
+        let mut counts =
+            Counts::from_result(&serde_json::from_str(&job.result).unwrap_or_else(|_| json!({})));
+        let mut done = job.done;
+
+        // The reader: its own thread, a few chunks ahead of the writes.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+        let path = PathBuf::from(&spec.path);
+        let sheet = spec.sheet.clone();
+        let after = job.cursor as u64;
+        let (custom, dictionaries) = (defs.custom.clone(), defs.dictionaries.clone());
+        let (region, zone, bound) = (
+            self.settings.default_region.clone(),
+            self.settings.zone,
+            actor.bound_by_field_flags(),
+        );
+        let reader = std::thread::spawn(move || {
+            let ctx = import::RowContext {
+                write: WriteContext {
+                    kind: kind.unwrap_or(RecordKind::Person),
+                    default_region: &region,
+                    zone,
+                    custom_fields: &custom,
+                    dictionaries: &dictionaries,
+                    bound_by_flags: bound,
+                    creating: true,
+                },
+                kind,
+            };
+            read_rows(
+                &path,
+                format,
+                sheet.as_deref(),
+                csv,
+                after,
+                &mapping,
+                &ctx,
+                &tx,
+            );
+        });
+        if job.total == 0 {
+            if let Some(total) = estimate_rows(&spec.path, format) {
+                jobs::set_total(&self.db.pool, job.id, total).await?;
+            }
+        }
+
+        let mut run = Run {
+            job,
+            spec: &spec,
+            actor: &actor,
+            keys,
+            custom: &defs.custom,
+            custom_ids: &defs.custom_ids,
+            dictionaries: &defs.dictionaries,
+            earlier: HashMap::new(),
+        };
+        let mut outcome = Ok("done");
+        while let Some(batch) = rx.recv().await {
+            let rows = match batch {
+                Batch::Rows(r) => r,
+                Batch::Failed(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
+                outcome = Ok("cancelled");
+                break;
+            }
+            let last = rows.last().map(|r| r.number).unwrap_or(0);
+            let n = rows.len() as i64;
+            let mut db_tx = self.db.begin_write().await?;
+            self.import_chunk(&mut db_tx, &mut run, rows, &mut counts)
+                .await?;
+            done += n;
+            let result = counts.to_result(spec.dry_run).to_string();
+            if spec.dry_run {
+                db_tx.rollback().await?;
+                let mut conn = self.db.pool.acquire().await?;
+                jobs::advance(&mut conn, job.id, last as i64, done, &result, now_ms()).await?;
+            } else {
+                jobs::advance(&mut db_tx, job.id, last as i64, done, &result, now_ms()).await?;
+                db_tx.commit().await?;
+            }
+            self.publish_progress(job.id).await;
+        }
+        drop(rx);
+        let _ = reader.join();
+        let state = outcome?;
+        if state == "done" {
+            jobs::set_total(&self.db.pool, job.id, done).await?;
+            if !spec.dry_run {
+                self.audit_import(job, &spec, &actor, &counts).await?;
+            }
+        }
+        Ok(state)
+    }
+
+    async fn audit_import(
+        &self,
+        job: &Job,
+        spec: &ImportSpec,
+        actor: &Actor,
+        counts: &Counts,
+    ) -> AppResult<()> {
+        let items = store::items(&self.db.pool, job.id, 0, AUDITED_RECORDS as i64 + 1).await?;
+        let ids: Vec<i64> = items.iter().map(|i| i.record_id).collect();
+        let mut conn = self.db.pool.acquire().await?;
+        let public =
+            bulk_ops::public_ids(&mut conn, &ids[..ids.len().min(AUDITED_RECORDS)]).await?;
+        let mut tx = self.db.begin_write().await?;
+        crate::audit::record(
+            &mut tx,
+            actor,
+            "import",
+            "job",
+            Some(&job.id.to_string()),
+            json!({
+                "file": spec.file_name,
+                "source_label": spec.source_label,
+                "result": counts.to_result(false),
+                "records": public,
+                "records_truncated": ids.len() > AUDITED_RECORDS,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One chunk: failures noted, rows matched, records created and updated, journalled.
+    async fn import_chunk(
+        &self,
+        tx: &mut AnyConnection,
+        run: &mut Run<'_>,
+        rows: Vec<ReadRow>,
+        counts: &mut Counts,
+    ) -> AppResult<()> {
+        let spec = run.spec;
+        let mut failures: Vec<Failure> = Vec::new();
+        let mut valid: Vec<ReadRow> = Vec::with_capacity(rows.len());
+        for r in rows {
+            counts.rows += 1;
+            for rep in &r.row.repairs {
+                *counts.repairs.entry(rep.code.to_string()).or_default() += 1;
+            }
+            if r.row.blank {
+                counts.blank += 1;
+            } else if !r.row.errors.is_empty() {
+                counts.invalid_cells += r.row.errors.len() as i64;
+                failures.push(failure(spec, &r.number, &r.cells, &r.row.errors));
+            } else {
+                valid.push(r);
+            }
+        }
+
+        // Stored records holding the rows' match-key values.
+        let mut stored: HashMap<(MatchKey, String), Vec<i64>> = HashMap::new();
+        for key in &run.keys {
+            let mut values: Vec<String> =
+                valid.iter().flat_map(|r| key.values(&r.row.data)).collect();
+            values.sort();
+            values.dedup();
+            for chunk in values.chunks(5000) {
+                for (v, id) in store::lookup(tx, key.as_str(), chunk).await? {
+                    stored.entry((*key, v)).or_default().push(id);
+                }
+            }
+        }
+
+        let now = now_ms();
+        let by = (run.actor.user_id > 0).then_some(run.actor.user_id);
+        let mut creates: Vec<NewRecord> = Vec::new();
+        let mut pending: HashMap<(MatchKey, String), usize> = HashMap::new();
+        // Stored records to update: each with the rows that update it, in order.
+        let mut updates: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (i, r) in valid.iter().enumerate() {
+            let mut matched: Option<Found> = None;
+            let mut ambiguous = false;
+            for key in &run.keys {
+                let mut found: Vec<Found> = Vec::new();
+                for v in key.values(&r.row.data) {
+                    let k = (*key, v);
+                    if let Some(ids) = stored.get(&k) {
+                        found.extend(ids.iter().map(|id| Found::Stored(*id)));
+                    }
+                    if let Some(idx) = pending.get(&k) {
+                        found.push(Found::New(*idx));
+                    }
+                    if let Some(row) = run.earlier.get(&k) {
+                        found.push(Found::Earlier(*row));
+                    }
+                }
+                found.sort();
+                found.dedup();
+                match found.len() {
+                    0 => continue,
+                    1 => matched = found.first().copied(),
+                    _ => ambiguous = true,
+                }
+                break;
+            }
+            if ambiguous {
+                failures.push(failure(
+                    spec,
+                    &r.number,
+                    &r.cells,
+                    &[import::CellError {
+                        column: usize::MAX,
+                        code: "ambiguous_match".into(),
+                        message: "the row matches more than one record".into(),
+                    }],
+                ));
+                continue;
+            }
+            match (matched, spec.on_match.as_str()) {
+                (None, _) | (Some(_), "create") => {
+                    let idx = creates.len();
+                    for key in &run.keys {
+                        for v in key.values(&r.row.data) {
+                            if spec.dry_run {
+                                run.earlier.insert((*key, v.clone()), r.number);
+                            }
+                            pending.entry((*key, v)).or_insert(idx);
+                        }
+                    }
+                    creates.push(new_record(spec, &r.row, now, by));
+                }
+                (Some(_), "skip") => counts.skipped += 1,
+                (Some(Found::Stored(id)), _) => updates.entry(id).or_default().push(i),
+                (Some(Found::New(idx)), _) => {
+                    // A later row of the same record created in this chunk: merged in.
+                    let target = &mut creates[idx];
+                    let patch = import::update_patch(&target.data, &r.row);
+                    let ctx = self.write_context(run, target.kind, true);
+                    match apply_patch(&target.data, &patch, &ctx) {
+                        Ok((next, _)) => {
+                            target.data = next;
+                            counts.updated += 1;
+                        }
+                        Err(errors) => failures.push(patch_failure(spec, r, &errors)),
+                    }
+                }
+                (Some(Found::Earlier(_)), _) => counts.updated += 1,
+            }
+        }
+
+        // Updates of stored records.
+        let mut items: Vec<Item> = Vec::new();
+        if !updates.is_empty() {
+            let ids: Vec<i64> = updates.keys().copied().collect();
+            let current = cards::by_ids(&mut *tx, self.db.backend, &ids).await?;
+            let mut added_to: Vec<i64> = Vec::new();
+            for card in &current {
+                let Some(rows) = updates.get(&card.id) else {
+                    continue;
+                };
+                let mut next = card.data.clone();
+                let mut took = 0;
+                for &i in rows {
+                    let r = &valid[i];
+                    let patch = import::update_patch(&next, &r.row);
+                    let ctx = self.write_context(run, card.kind, false);
+                    match apply_patch(&next, &patch, &ctx) {
+                        Ok((n, _)) => {
+                            next = n;
+                            took += 1;
+                        }
+                        Err(errors) => failures.push(patch_failure(spec, r, &errors)),
+                    }
+                }
+                if took == 0 {
+                    continue;
+                }
+                added_to.push(card.id);
+                let changes = diff(&card.data, &next);
+                if changes.is_empty() {
+                    counts.unchanged += took;
+                    continue;
+                }
+                counts.updated += took;
+                let keys: std::collections::BTreeSet<String> =
+                    changes.iter().map(|c| c.field.clone()).collect();
+                let version = card.version + 1;
+                let organization_id = match &next.organization {
+                    Some(org) => records_store::find(tx, org).await?.map(|(i, _)| i),
+                    None => None,
+                };
+                let display = next.display_name(card.kind);
+                let meta = RowMeta {
+                    display_name: &display,
+                    organization_id,
+                    at: now,
+                    by,
+                };
+                records_store::update(tx, card.id, card.kind, &next, &meta, version).await?;
+                records_store::replace_children(
+                    tx,
+                    card.id,
+                    &next,
+                    &keys,
+                    run.custom_ids,
+                    &HashMap::new(),
+                )
+                .await?;
+                let key_list: Vec<String> = keys.iter().cloned().collect();
+                records_store::note_changes(tx, card.id, &key_list, version, now).await?;
+                items.push(Item {
+                    record_id: card.id,
+                    action: "updated".into(),
+                    undo: Some(json!({"version": version, "changes": changes}).to_string()),
+                });
+            }
+            // Records no longer there (deleted meanwhile) count as failed rows.
+            for (id, rows) in &updates {
+                if !current.iter().any(|c| c.id == *id) {
+                    for &i in rows {
+                        let r = &valid[i];
+                        failures.push(failure(
+                            spec,
+                            &r.number,
+                            &r.cells,
+                            &[import::CellError {
+                                column: usize::MAX,
+                                code: "record_gone".into(),
+                                message: "the matching record was deleted meanwhile".into(),
+                            }],
+                        ));
+                    }
+                }
+            }
+            // Campaigns and segments are added to updated records too.
+            let mut memberships = json!({});
+            for (kind, groups, name) in [
+                (GroupKind::Campaign, &spec.campaigns, "campaigns"),
+                (GroupKind::Segment, &spec.segments, "segments"),
+            ] {
+                for g in groups {
+                    let added = bulk_ops::add_members(tx, kind, *g, &added_to, now).await?;
+                    for id in added {
+                        let list = memberships[name][id.to_string()]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        let mut list = list;
+                        list.push(json!(g));
+                        memberships[name][id.to_string()] = Value::Array(list);
+                    }
+                }
+            }
+            for id in &added_to {
+                let campaigns = memberships["campaigns"][id.to_string()].clone();
+                let segments = memberships["segments"][id.to_string()].clone();
+                if campaigns.is_null() && segments.is_null() {
+                    continue;
+                }
+                match items.iter_mut().find(|i| i.record_id == *id) {
+                    Some(item) => {
+                        let mut undo: Value = item
+                            .undo
+                            .as_deref()
+                            .and_then(|u| serde_json::from_str(u).ok())
+                            .unwrap_or_else(|| json!({}));
+                        undo["campaigns"] = campaigns;
+                        undo["segments"] = segments;
+                        item.undo = Some(undo.to_string());
+                    }
+                    None => items.push(Item {
+                        record_id: *id,
+                        action: "updated".into(),
+                        undo: Some(
+                            json!({"changes": [], "campaigns": campaigns, "segments": segments})
+                                .to_string(),
+                        ),
+                    }),
+                }
+            }
+        }
+
+        counts.failed += failures.len() as i64;
+        counts.created += creates.len() as i64;
+        if !creates.is_empty() {
+            let first = bulk::next_record_id(tx).await?;
+            let ids = bulk::insert_records(tx, first, &mut creates, run.custom_ids).await?;
+            if self.db.backend == Backend::Postgres {
+                bulk::sync_sequences(tx, self.db.backend).await?;
+            }
+            items.extend(ids.into_iter().map(|id| Item {
+                record_id: id,
+                action: "created".into(),
+                undo: None,
+            }));
+        }
+        if !spec.dry_run {
+            store::note_items(tx, run.job.id, &items).await?;
+            failures.sort_by_key(|f| f.row_number);
+            store::note_failures(tx, run.job.id, &failures).await?;
+        }
+        Ok(())
+    }
+
+    fn write_context<'a>(
+        &'a self,
+        run: &Run<'a>,
+        kind: RecordKind,
+        creating: bool,
+    ) -> WriteContext<'a> {
+        WriteContext {
+            kind,
+            default_region: &self.settings.default_region,
+            zone: self.settings.zone,
+            custom_fields: run.custom,
+            dictionaries: run.dictionaries,
+            bound_by_flags: run.actor.bound_by_field_flags(),
+            creating,
+        }
+    }
+}
+
+fn new_record(spec: &ImportSpec, row: &ConvertedRow, now: i64, by: Option<i64>) -> NewRecord {
+    NewRecord {
+        public_id: PublicId::generate().as_str().to_string(),
+        kind: row.kind,
+        data: row.data.clone(),
+        organization_in_batch: None,
+        organization_id: None,
+        created_at: now,
+        created_by: by,
+        source: "import".into(),
+        cases: spec
+            .campaigns
+            .iter()
+            .map(|c| NewCase {
+                campaign_id: *c,
+                assigned_to: None,
+                status: None,
+                classifiers: Vec::new(),
+                attempts: 0,
+                last_call_type: None,
+                last_call_status: None,
+                recontact_at: None,
+            })
+            .collect(),
+        segments: spec.segments.clone(),
+    }
+}
+
+/// A failed row: its cells as text and every problem, each naming the column's header.
+fn failure(
+    spec: &ImportSpec,
+    number: &u64,
+    cells: &[Cell],
+    errors: &[import::CellError],
+) -> Failure {
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            let (column, header) = if e.column == usize::MAX {
+                (Value::Null, Value::Null)
+            } else {
+                (
+                    json!(super::column_letter(e.column)),
+                    json!(spec.headers.get(e.column).cloned().unwrap_or_default()),
+                )
+            };
+            json!({
+                "column": column,
+                "header": header,
+                "value": cells.get(e.column).map(Cell::display).unwrap_or_default(),
+                "code": e.code,
+                "message": e.message,
+            })
+        })
+        .collect();
+    Failure {
+        row_number: *number as i64,
+        cells: json!(cells.iter().map(Cell::display).collect::<Vec<_>>()).to_string(),
+        errors: Value::Array(errors).to_string(),
+    }
+}
+
+/// A row whose update the record refused (e.g. a person's field on an organization).
+fn patch_failure(
+    spec: &ImportSpec,
+    r: &ReadRow,
+    errors: &[kartoteka_domain::record::FieldError],
+) -> Failure {
+    let mapping: Vec<Target> = spec
+        .mapping
+        .iter()
+        .map(|k| Target::parse(k, &[]).unwrap_or(Target::Ignore))
+        .collect();
+    let cell_errors: Vec<import::CellError> = errors
+        .iter()
+        .map(|e| {
+            let base = e.field.split(['[', '.']).next().unwrap_or(&e.field);
+            let column = mapping
+                .iter()
+                .position(|t| {
+                    let k = t.key();
+                    k == e.field
+                        || k == base
+                        || (base == "phones" && k.starts_with("phone."))
+                        || (base == "emails" && k == "email")
+                })
+                .unwrap_or(usize::MAX);
+            import::CellError {
+                column,
+                code: e.code.clone(),
+                message: e.message.clone(),
+            }
+        })
+        .collect();
+    failure(spec, &r.number, &r.cells, &cell_errors)
+}
+
+/// Reads the rows after the header, and after row `after` (a resumed job), converting
+/// them, and sends them in chunks; stops when the receiver is gone.
+#[allow(clippy::too_many_arguments)]
+fn read_rows(
+    path: &std::path::Path,
+    format: Format,
+    sheet: Option<&str>,
+    csv: Option<kartoteka_sheets::CsvDialect>,
+    after: u64,
+    mapping: &[Target],
+    ctx: &import::RowContext<'_>,
+    tx: &tokio::sync::mpsc::Sender<Batch>,
+) {
+    let send_error = |e: AppError| {
+        let _ = tx.blocking_send(Batch::Failed(e));
+    };
+    let rows = match kartoteka_sheets::open_rows(path, format, sheet, csv) {
+        Ok(r) => r,
+        Err(e) => return send_error(super::sheet_error(e)),
+    };
+    let mut header_seen = false;
+    let mut batch = Vec::with_capacity(CHUNK);
+    for row in rows {
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => return send_error(super::sheet_error(e)),
+        };
+        if !header_seen {
+            header_seen = !row.cells.iter().all(Cell::is_blank);
+            continue;
+        }
+        if row.number <= after {
+            continue;
+        }
+        let converted = import::convert_row(&row.cells, mapping, ctx);
+        batch.push(ReadRow {
+            number: row.number,
+            cells: row.cells,
+            row: converted,
+        });
+        if batch.len() >= CHUNK {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(CHUNK));
+            if tx.blocking_send(Batch::Rows(full)).is_err() {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.blocking_send(Batch::Rows(batch));
+    }
+}
+
+/// How many data rows a file holds, when that is cheap to tell (CSV: its line count).
+fn estimate_rows(path: &str, format: Format) -> Option<i64> {
+    use std::io::Read;
+    if format != Format::Csv {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines: i64 = 0;
+    let mut last = b'\n';
+    loop {
+        let n = f.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as i64;
+        last = buf[n - 1];
+    }
+    if last != b'\n' {
+        lines += 1;
+    }
+    Some((lines - 1).max(0))
+}
