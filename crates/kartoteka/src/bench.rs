@@ -37,6 +37,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         requests: usize,
     },
+    /// Imports of generated CSV and xlsx files (into an empty base, then a full one):
+    /// time, rows per second, peak memory.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Rows of the small xlsx.
+        #[arg(long, default_value_t = 20_000)]
+        xlsx_rows: u64,
+    },
+    /// Exports of every record to csv and xlsx: time, rows per second, peak memory.
+    Export {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+    },
     /// Server time of the web UI's pages (list, search, card) over HTTP.
     Ui {
         #[arg(long, default_value_t = 1_000_000)]
@@ -55,6 +69,10 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             seconds,
         } => identify(config, records, clients, seconds).await,
         BenchCommand::Ui { records, requests } => ui(config, records, requests).await,
+        BenchCommand::Import { rows, xlsx_rows } => {
+            crate::bench_import::import(config, rows, xlsx_rows).await
+        }
+        BenchCommand::Export { records } => crate::bench_import::export(config, records).await,
         BenchCommand::Filter { records, requests } => {
             crate::bench_filter::filter(config, records, requests).await
         }

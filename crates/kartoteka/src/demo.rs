@@ -17,7 +17,7 @@ use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
-mod names;
+pub(crate) mod names;
 use names::*;
 
 /// Records per transaction.
@@ -62,11 +62,11 @@ fn demo_fields() -> Vec<FieldDefinition> {
     ]
 }
 
-fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
+pub(crate) fn pick<'a>(rng: &mut StdRng, items: &'a [&'a str]) -> &'a str {
     items[rng.random_range(0..items.len())]
 }
 
-fn digits(rng: &mut StdRng, n: usize) -> Vec<u32> {
+pub(crate) fn digits(rng: &mut StdRng, n: usize) -> Vec<u32> {
     (0..n).map(|_| rng.random_range(0..10)).collect()
 }
 
@@ -76,7 +76,7 @@ fn to_string(d: &[u32]) -> String {
         .collect()
 }
 
-fn nip(rng: &mut StdRng) -> String {
+pub(crate) fn nip(rng: &mut StdRng) -> String {
     loop {
         let mut d = digits(rng, 9);
         d[0] = rng.random_range(1..10);
@@ -92,7 +92,7 @@ fn nip(rng: &mut StdRng) -> String {
     }
 }
 
-fn regon(rng: &mut StdRng) -> String {
+pub(crate) fn regon(rng: &mut StdRng) -> String {
     let mut d = digits(rng, 8);
     d[0] = rng.random_range(1..10);
     let sum: u32 = d
@@ -104,7 +104,7 @@ fn regon(rng: &mut StdRng) -> String {
     to_string(&d)
 }
 
-fn pesel(rng: &mut StdRng, female: bool) -> String {
+pub(crate) fn pesel(rng: &mut StdRng, female: bool) -> String {
     let year = rng.random_range(1940..2006);
     let month = rng.random_range(1..13u32);
     let day = rng.random_range(1..29u32);
@@ -130,7 +130,7 @@ fn pesel(rng: &mut StdRng, female: bool) -> String {
 }
 
 /// A Polish number typed the way people type them.
-fn phone_raw(rng: &mut StdRng) -> (String, PhoneType) {
+pub(crate) fn phone_raw(rng: &mut StdRng) -> (String, PhoneType) {
     let mobile = rng.random_bool(0.7);
     let (a, typ) = if mobile {
         (

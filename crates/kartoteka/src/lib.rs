@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod bench_filter;
+mod bench_import;
 pub mod config;
 pub mod demo;
 pub mod startup;
