@@ -285,6 +285,9 @@ pub(crate) fn parse_mapping(keys: &[String], custom: &[FieldDefinition]) -> AppR
     }
 }
 
+/// Data rows as read: the row number and its cells.
+pub(crate) type NumberedRows = Vec<(u64, Vec<Cell>)>;
+
 /// The header row and up to `limit` data rows of a sheet (blocking: call off the runtime).
 pub(crate) fn read_head(
     path: &Path,
@@ -292,7 +295,7 @@ pub(crate) fn read_head(
     sheet: Option<&str>,
     csv: Option<CsvDialect>,
     limit: usize,
-) -> AppResult<(Vec<String>, Vec<(u64, Vec<Cell>)>)> {
+) -> AppResult<(Vec<String>, NumberedRows)> {
     let mut rows = kartoteka_sheets::open_rows(path, format, sheet, csv).map_err(sheet_error)?;
     let mut headers = None;
     let mut data = Vec::new();
@@ -774,7 +777,8 @@ impl App {
     pub async fn import(&self, actor: &Actor, id: i64) -> AppResult<ImportView> {
         check_may_import(actor)?;
         let job = self.job(actor, id).await?;
-        if !job.kind.starts_with("import") {
+        // Not `import_revert`: its parameters are no import's.
+        if !matches!(job.kind.as_str(), "import" | "import_dry_run") {
             return Err(AppError::NotFound(format!("import {id}")));
         }
         let full = jobs::get_with_params(&self.db.pool, id).await?;
