@@ -566,6 +566,12 @@ fn export_cell(
                     .parse::<f64>()
                     .map(Cell::Number)
                     .unwrap_or_else(|_| Cell::Text(v.clone())),
+                // Stored in UTC (RFC 3339); shown in local time like the other instants.
+                (Some(v), Some(f)) if f.field_type == FieldType::DateTime => {
+                    chrono::DateTime::parse_from_rfc3339(v)
+                        .map(|t| instant(t.timestamp_millis()))
+                        .unwrap_or_else(|_| Cell::Text(v.clone()))
+                }
                 (Some(v), _) => Cell::Text(v.clone()),
                 (None, _) => Cell::Empty,
             },
