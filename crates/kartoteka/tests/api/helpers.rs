@@ -42,14 +42,20 @@ async fn database_url(dir: &std::path::Path) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration changed first (e.g. a tiny upload limit).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.path().to_path_buf(),
         database_url: Some(Secret(database_url(dir.path()).await)),
         admin_password: Some(Secret(ADMIN_PASSWORD.into())),
         ..Config::default()
     };
+    change(&mut config);
     let server = Application::build(&config).await.unwrap();
     let base = format!("http://{}", server.addr);
     let app = server.app.clone();
@@ -88,6 +94,24 @@ impl TestApp {
             req = req.json(&b);
         }
         req.send().await.unwrap()
+    }
+
+    /// Posts raw bytes with a content type (file uploads).
+    pub async fn post_bytes(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
