@@ -1916,3 +1916,28 @@ async fn custom_fields_take_number_and_date_cells_of_an_xlsx_by_their_labels() {
         "the date is local time in Warsaw (UTC+2 in July)"
     );
 }
+
+#[tokio::test]
+async fn a_pesel_that_lost_its_leading_zero_still_finds_its_record() {
+    let t = spawn_app().await;
+    let k = t
+        .create(json!({"kind": "person", "last_name": "Zerowa", "pesel": "02270803624"}))
+        .await;
+    let book = xlsx(&[
+        vec![X::T("PESEL"), X::T("Imię"), X::T("Telefon")],
+        vec![X::N(2270803624.0), X::T("Ola"), X::T("600 100 200")],
+    ]);
+    let i = upload_and_import(
+        &t,
+        "p.xlsx",
+        book,
+        json!({"match": ["pesel"], "on_match": "update"}),
+    )
+    .await;
+    assert_eq!(counts(&i), (0, 1, 0, 0, 0));
+    assert_eq!(i["result"]["repairs"]["leading_zeros_restored"], 1);
+    let r = record(&t, k["id"].as_str().unwrap()).await;
+    assert_eq!(r["first_name"], "Ola");
+    assert_eq!(phones(&r), ["+48600100200"]);
+    assert_eq!(record_count(&t).await, 1);
+}
