@@ -35,11 +35,14 @@ impl Lang {
     }
 
     /// The tables of this language: the main one, then the administration screens'.
-    fn tables(self) -> [&'static [(&'static str, &'static str)]; 4] {
-        use super::{i18n_admin as admin, i18n_cases as cases, i18n_filter as filter};
+    fn tables(self) -> [&'static [(&'static str, &'static str)]; 5] {
+        use super::{
+            i18n_admin as admin, i18n_cases as cases, i18n_filter as filter,
+            i18n_imports as imports,
+        };
         match self {
-            Lang::En => [EN, admin::EN, cases::EN, filter::EN],
-            Lang::Pl => [PL, admin::PL, cases::PL, filter::PL],
+            Lang::En => [EN, admin::EN, cases::EN, filter::EN, imports::EN],
+            Lang::Pl => [PL, admin::PL, cases::PL, filter::PL, imports::PL],
         }
     }
 
@@ -516,6 +519,10 @@ mod tests {
             (super::super::i18n_admin::EN, super::super::i18n_admin::PL),
             (super::super::i18n_cases::EN, super::super::i18n_cases::PL),
             (super::super::i18n_filter::EN, super::super::i18n_filter::PL),
+            (
+                super::super::i18n_imports::EN,
+                super::super::i18n_imports::PL,
+            ),
         ] {
             assert_eq!(keys(en), keys(pl), "the same keys in the same order");
             assert!(pl.iter().all(|(_, v)| !v.is_empty()));

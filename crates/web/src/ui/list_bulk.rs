@@ -32,6 +32,8 @@ pub struct BulkBar {
     pub f: String,
     /// The list's URL, for the result's "refresh the list".
     pub back: String,
+    /// The export menu (columns to choose).
+    pub export: super::exports::ExportMenu,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -69,6 +71,7 @@ pub fn bulk_bar(
         may_delete: actor.may_delete_records(),
         f: f.to_string(),
         back: back.to_string(),
+        export: super::exports::menu(lang, &catalog.defs, actor),
     }
 }
 

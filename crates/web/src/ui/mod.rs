@@ -6,10 +6,14 @@ mod card;
 mod card_cases;
 mod card_form;
 mod card_save;
+mod exports;
 pub mod i18n;
 mod i18n_admin;
 mod i18n_cases;
 mod i18n_filter;
+mod i18n_imports;
+mod imports;
+mod imports_mapping;
 mod list;
 mod list_bulk;
 mod list_filter;
@@ -56,6 +60,28 @@ pub fn router() -> Router<App> {
             "/records/{id}/cases/{campaign}",
             get(card_cases::form).post(card_cases::save),
         )
+        .route("/imports", get(imports::page))
+        .route("/imports/uploads", post(imports::upload))
+        .route("/imports/uploads/{id}", get(imports_mapping::page))
+        .route(
+            "/imports/uploads/{id}/preview",
+            post(imports_mapping::preview),
+        )
+        .route(
+            "/imports/uploads/{id}/field",
+            post(imports_mapping::new_field),
+        )
+        .route("/imports/uploads/{id}/start", post(imports_mapping::start))
+        .route("/imports/{id}", get(imports::report))
+        .route("/imports/{id}/panel", get(imports::panel))
+        .route("/imports/{id}/revert", post(imports::revert))
+        .route("/imports/{id}/failures.csv", get(imports::failures_csv))
+        .route("/imports/{id}/failures.xlsx", get(imports::failures_xlsx))
+        .route("/exports", post(exports::start))
+        .route("/exports/{id}", get(exports::page))
+        .route("/exports/{id}/panel", get(exports::panel))
+        .route("/downloads", get(exports::downloads))
+        .route("/downloads/{id}", get(exports::download))
         .route("/static/{*file}", get(asset))
         .merge(admin::router())
 }
@@ -68,6 +94,8 @@ pub struct PageCtx {
     pub section: &'static str,
     /// Administration link: administrators and managers.
     pub may_configure: bool,
+    /// Import and downloads links: those with the record base.
+    pub may_import: bool,
 }
 
 /// A logged-in person using the UI. Without a session, pages redirect to the log-in.
@@ -87,6 +115,7 @@ impl UiSession {
             display_name: self.display_name.clone(),
             section,
             may_configure: self.actor.may_configure(),
+            may_import: self.actor.may_use_record_base(),
         }
     }
 
@@ -210,6 +239,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../../static/admin.css"),
+    ),
+    (
+        "imports.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/imports.css"),
     ),
     (
         "app.js",
