@@ -185,10 +185,10 @@ impl App {
                 &tx,
             );
         });
-        if job.total == 0 {
-            if let Some(total) = estimate_rows(&spec.path, format) {
-                jobs::set_total(&self.db.pool, job.id, total).await?;
-            }
+        if job.total == 0
+            && let Some(total) = estimate_rows(&spec.path, format)
+        {
+            jobs::set_total(&self.db.pool, job.id, total).await?;
         }
 
         let mut run = Run {
@@ -318,6 +318,8 @@ impl App {
         let now = now_ms();
         let by = (run.actor.user_id > 0).then_some(run.actor.user_id);
         let mut creates: Vec<NewRecord> = Vec::new();
+        // The row number that created each of `creates`.
+        let mut created_rows: Vec<u64> = Vec::new();
         let mut pending: HashMap<(MatchKey, String), usize> = HashMap::new();
         // Stored records to update: each with the rows that update it, in order.
         let mut updates: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
@@ -365,13 +367,11 @@ impl App {
                     let idx = creates.len();
                     for key in &run.keys {
                         for v in key.values(&r.row.data) {
-                            if spec.dry_run {
-                                run.earlier.insert((*key, v.clone()), r.number);
-                            }
                             pending.entry((*key, v)).or_insert(idx);
                         }
                     }
                     creates.push(new_record(spec, &r.row, now, by));
+                    created_rows.push(r.number);
                 }
                 (Some(_), "skip") => counts.skipped += 1,
                 (Some(Found::Stored(id)), _) => updates.entry(id).or_default().push(i),
@@ -389,6 +389,14 @@ impl App {
                     }
                 }
                 (Some(Found::Earlier(_)), _) => counts.updated += 1,
+            }
+        }
+
+        // A dry run writes nothing: later chunks find this chunk's creations here.
+        if spec.dry_run {
+            for ((key, value), idx) in &pending {
+                run.earlier
+                    .insert((*key, value.clone()), created_rows[*idx]);
             }
         }
 

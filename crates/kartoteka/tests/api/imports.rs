@@ -1687,9 +1687,6 @@ async fn a_manager_cannot_preview_or_import_another_managers_upload() {
 }
 
 #[tokio::test]
-#[ignore = "bug in imports/run.rs: in a dry run a row created earlier in the same chunk is \
-            found twice (pending and run.earlier), so a later row with its phone fails as \
-            ambiguous_match instead of counting as existing"]
 async fn a_dry_run_counts_rows_created_earlier_in_the_same_file_as_existing_like_the_import() {
     let t = spawn_app().await;
     let file = csv(&[
