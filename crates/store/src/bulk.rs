@@ -7,8 +7,8 @@ use kartoteka_domain::record::{RecordData, RecordKind, TEXT_FIELDS};
 use sqlx::{AnyConnection, Row};
 use std::collections::{HashMap, HashSet};
 
-use crate::params::{Param, Sql, multi_insert};
-use crate::records::{MAX_PARAMS, TableRows, email_rows, phone_rows, sort_keys, tag_rows};
+use crate::params::{Param, Sql, json_insert};
+use crate::records::{TableRows, email_rows, phone_rows, sort_keys, tag_rows};
 use crate::{Backend, Result, StoreError};
 
 /// A record ready to store: validated and normalized.
@@ -254,7 +254,8 @@ pub async fn insert_records(
             )
         })
         .collect();
-    let mut statements = multi_insert("records", &record_columns(), &rows, MAX_PARAMS);
+    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+    let mut statements = json_insert("records", &record_columns(), &rows, postgres);
     let mut children: Vec<TableRows> = Vec::new();
     let mut next_case: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
         .fetch_one(&mut *conn)
@@ -272,7 +273,7 @@ pub async fn insert_records(
         }
     }
     for (table, cols, rows) in &children {
-        statements.extend(multi_insert(table, cols, rows, MAX_PARAMS));
+        statements.extend(json_insert(table, cols, rows, postgres));
     }
     for s in &statements {
         s.query().execute(&mut *conn).await?;

@@ -5,8 +5,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 
 use crate::Result;
 use crate::bulk_ops::push_json_list;
-use crate::params::{Param, Sql, multi_insert};
-use crate::records::MAX_PARAMS;
+use crate::params::{Param, Sql, json_insert};
 
 /// A file uploaded for import.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,11 +150,12 @@ pub async fn note_items(conn: &mut AnyConnection, job: i64, items: &[Item]) -> R
             ]
         })
         .collect();
-    for mut s in multi_insert(
+    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+    for mut s in json_insert(
         "import_items",
         &["job_id", "record_id", "action", "undo"],
         &rows,
-        MAX_PARAMS,
+        postgres,
     ) {
         s.push(" ON CONFLICT (job_id, record_id) DO NOTHING");
         s.query().execute(&mut *conn).await?;
@@ -227,11 +227,12 @@ pub async fn note_failures(conn: &mut AnyConnection, job: i64, failures: &[Failu
             ]
         })
         .collect();
-    for mut s in multi_insert(
+    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+    for mut s in json_insert(
         "import_failures",
         &["job_id", "row_number", "cells", "errors"],
         &rows,
-        MAX_PARAMS,
+        postgres,
     ) {
         s.push(" ON CONFLICT (job_id, row_number) DO NOTHING");
         s.query().execute(&mut *conn).await?;

@@ -125,6 +125,61 @@ pub fn multi_insert(
         .collect()
 }
 
+/// `INSERT INTO table (cols) SELECT … FROM <rows as one JSON array>`: many rows through ONE
+/// bound parameter (sqlx binds thousands of parameters slowly, and a statement of
+/// thousands of `$n` costs SQLite more to prepare than the insert itself). PostgreSQL
+/// casts each column to the type of its parameters. Ends with `WHERE true` so that an
+/// `ON CONFLICT` clause may follow (SQLite's upsert after a SELECT needs a WHERE).
+pub fn json_insert(table: &str, cols: &[&str], rows: &[Vec<Param>], postgres: bool) -> Vec<Sql> {
+    rows.chunks(5000)
+        .map(|chunk| {
+            let json: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|row| {
+                    serde_json::Value::Array(
+                        row.iter()
+                            .map(|p| match p {
+                                Param::Text(v) => serde_json::json!(v),
+                                Param::Int(v) => serde_json::json!(v),
+                                Param::Real(v) => serde_json::json!(v),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            let select: Vec<String> = (0..cols.len())
+                .map(|i| {
+                    if postgres {
+                        let cast = match chunk.first().and_then(|r| r.get(i)) {
+                            Some(Param::Int(_)) => "::bigint",
+                            Some(Param::Real(_)) => "::double precision",
+                            _ => "",
+                        };
+                        format!("(e->>{i}){cast}")
+                    } else {
+                        format!("value->>{i}")
+                    }
+                })
+                .collect();
+            let mut sql = Sql::new(format!(
+                "INSERT INTO {table} ({}) SELECT {} FROM ",
+                cols.join(", "),
+                select.join(", ")
+            ));
+            if postgres {
+                sql.push("json_array_elements(")
+                    .bind(serde_json::Value::Array(json).to_string())
+                    .push("::json) e WHERE true");
+            } else {
+                sql.push("json_each(")
+                    .bind(serde_json::Value::Array(json).to_string())
+                    .push(") WHERE true");
+            }
+            sql
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
