@@ -22,5 +22,6 @@ mod ui_admin;
 mod ui_admin_groups;
 mod ui_admin_users;
 mod ui_filter;
+mod ui_imports;
 mod users;
 mod webdriver;
