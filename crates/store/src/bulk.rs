@@ -203,12 +203,8 @@ pub async fn next_record_id(conn: &mut AnyConnection) -> Result<i64> {
 async fn settle_public_ids(conn: &mut AnyConnection, records: &mut [NewRecord]) -> Result<()> {
     loop {
         let mut sql = Sql::new("SELECT public_id FROM records WHERE public_id IN (");
-        for (i, r) in records.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(r.public_id.clone());
-        }
+        let ids: Vec<String> = records.iter().map(|r| r.public_id.clone()).collect();
+        crate::bulk_ops::push_json_list(&mut sql, conn, serde_json::Value::from(ids), true);
         sql.push(")");
         let taken: HashSet<String> = sql
             .query()
@@ -458,9 +454,15 @@ impl SqliteLoader {
     /// change can meet SQLITE_BUSY without the busy handler (another connection mid-write):
     /// it is tried again.
     pub fn defer_indexes(&mut self) -> Result<usize> {
+        self.defer_indexes_keeping(&[])
+    }
+
+    /// As `defer_indexes`, keeping the indexes named in `keep` (those a load still reads,
+    /// e.g. the phone index of an import that matches by phone).
+    pub fn defer_indexes_keeping(&mut self, keep: &[&str]) -> Result<usize> {
         let mut tries = 0;
         loop {
-            match self.try_defer_indexes() {
+            match self.try_defer_indexes(keep) {
                 Err(StoreError::Config(m)) if m.contains("locked") && tries < 20 => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -470,7 +472,7 @@ impl SqliteLoader {
         }
     }
 
-    fn try_defer_indexes(&mut self) -> Result<usize> {
+    fn try_defer_indexes(&mut self, keep: &[&str]) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -483,6 +485,7 @@ impl SqliteLoader {
                 table,
             )?);
         }
+        found.retain(|(name, _)| !keep.contains(&name.as_str()));
         defer_objects(&tx, "INDEX", &found)?;
         // The trigram tables: their triggers go, and they are filled in one pass at the end
         // (`_trgm_fill` sorts before the triggers, which come back after it).
