@@ -449,6 +449,13 @@ impl SqliteLoader {
         Ok(SqliteLoader { conn })
     }
 
+    /// Caps this connection's page cache (the loader's default is 256 MB, for the demo).
+    pub fn limit_cache_mb(&mut self, mb: i64) -> Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{}", mb.max(1) * 1024))
+            .map_err(sqlite_err)
+    }
+
     /// Drops the secondary indexes of the loaded tables, noting them in `deferred_indexes`
     /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies). A schema
     /// change can meet SQLITE_BUSY without the busy handler (another connection mid-write):

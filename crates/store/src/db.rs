@@ -165,6 +165,19 @@ impl Db {
         })
     }
 
+    /// A write transaction on a connection the caller holds (a long job keeps one
+    /// connection, so only its page cache grows).
+    pub async fn begin_write_on<'c>(
+        &self,
+        conn: &'c mut sqlx::pool::PoolConnection<sqlx::Any>,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>, StoreError> {
+        use sqlx::Connection;
+        Ok(match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        })
+    }
+
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(self.pool.begin().await?)
     }

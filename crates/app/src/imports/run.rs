@@ -155,7 +155,7 @@ impl App {
         let mut done = job.done;
 
         // The reader: its own thread, a few chunks ahead of the writes.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(1);
         let path = PathBuf::from(&spec.path);
         let sheet = spec.sheet.clone();
         let after = job.cursor as u64;
@@ -210,6 +210,8 @@ impl App {
             dictionaries: &defs.dictionaries,
             earlier: HashMap::new(),
         };
+        // One connection for the whole import: its page cache is the only one that grows.
+        let mut conn = self.db.pool.acquire().await?;
         let mut outcome = Ok("done");
         while let Some(batch) = rx.recv().await {
             let rows = match batch {
@@ -225,14 +227,13 @@ impl App {
             }
             let last = rows.last().map(|r| r.number).unwrap_or(0);
             let n = rows.len() as i64;
-            let mut db_tx = self.db.begin_write().await?;
+            let mut db_tx = self.db.begin_write_on(&mut conn).await?;
             self.import_chunk(&mut db_tx, &mut run, rows, &mut counts)
                 .await?;
             done += n;
             let result = counts.to_result(spec.dry_run).to_string();
             if spec.dry_run {
                 db_tx.rollback().await?;
-                let mut conn = self.db.pool.acquire().await?;
                 jobs::advance(&mut conn, job.id, last as i64, done, &result, now_ms()).await?;
             } else {
                 jobs::advance(&mut db_tx, job.id, last as i64, done, &result, now_ms()).await?;
@@ -301,6 +302,7 @@ impl App {
             .collect();
         let loader = tokio::task::spawn_blocking(move || {
             let mut loader = bulk::SqliteLoader::open(&path)?;
+            loader.limit_cache_mb(64)?;
             loader.defer_indexes_keeping(&keep)?;
             Ok::<_, kartoteka_store::StoreError>(loader)
         })
