@@ -31,6 +31,19 @@ pub(crate) fn push_json_list(
     }
 }
 
+/// `SELECT value FROM <the IDs as one JSON array>` for `backend`.
+pub(crate) fn push_json_ids(sql: &mut Sql, backend: crate::Backend, ids: &[i64]) {
+    if backend == crate::Backend::Postgres {
+        sql.push("SELECT value::bigint FROM json_array_elements_text(")
+            .bind(ids_json(ids).to_string())
+            .push("::json)");
+    } else {
+        sql.push("SELECT value FROM json_each(")
+            .bind(ids_json(ids).to_string())
+            .push(")");
+    }
+}
+
 fn ids_json(ids: &[i64]) -> serde_json::Value {
     serde_json::Value::from(ids.to_vec())
 }
