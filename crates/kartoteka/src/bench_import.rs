@@ -332,10 +332,10 @@ pub async fn export(config: &Config, records_wanted: u64) -> anyhow::Result<()> 
             job.state,
             peak_mb()
         );
-        if let Some(id) = job.result["download"].as_i64() {
-            if let Ok(d) = app.download(&actor, id).await {
-                let _ = std::fs::remove_file(&d.path);
-            }
+        if let Some(id) = job.result["download"].as_i64()
+            && let Ok(d) = app.download(&actor, id).await
+        {
+            let _ = std::fs::remove_file(&d.path);
         }
     }
     Ok(())
