@@ -63,7 +63,9 @@ async fn export(
         (None, Some(f)) => kartoteka_app::jobs::BulkTarget::Filter(f),
         (None, None) => kartoteka_app::jobs::BulkTarget::Filter(Filter::default()),
         _ => {
-            return Err(AppError::invalid("ids", "conflict", "give ids or filter, not both").into());
+            return Err(
+                AppError::invalid("ids", "conflict", "give ids or filter, not both").into(),
+            );
         }
     };
     let job = app
