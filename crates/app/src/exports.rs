@@ -277,13 +277,15 @@ impl App {
             .write_row(&header)
             .map_err(|e| AppError::Unexpected(format!("export file: {e}")))?;
         let mut done: i64 = 0;
+        // One connection for the whole export: its page cache is the only one that grows.
+        let mut conn = self.db.pool.acquire().await?;
         for chunk in spec.ids.chunks(CHUNK) {
             if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
                 drop(writer);
                 let _ = std::fs::remove_file(&path);
                 return Ok("cancelled");
             }
-            let mut cards = cards::by_ids(&self.db.pool, self.db.backend, chunk).await?;
+            let mut cards = cards::by_ids(&mut *conn, self.db.backend, chunk).await?;
             // In the order asked for.
             let position: std::collections::HashMap<i64, usize> =
                 chunk.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -299,15 +301,14 @@ impl App {
                     .map_err(|e| AppError::Unexpected(format!("export file: {e}")))?;
             }
             done += chunk.len() as i64;
-            let mut conn = self.db.pool.acquire().await?;
             jobs::advance(&mut conn, job.id, 0, done, "{}", now_ms()).await?;
-            drop(conn);
             self.publish_progress(job.id).await;
         }
         let rows = writer
             .finish()
             .map_err(|e| AppError::Unexpected(format!("export file: {e}")))?
             as i64;
+        drop(conn);
         let size = std::fs::metadata(&path)
             .map(|m| m.len() as i64)
             .unwrap_or(0);
