@@ -8,8 +8,8 @@ use kartoteka_domain::field::FieldType;
 use kartoteka_domain::record::TEXT_FIELDS;
 use kartoteka_domain::time::{now_ms, to_rfc3339};
 use kartoteka_sheets::{OutFormat, SheetWriter};
-use kartoteka_store::cards::{self, Card};
 use kartoteka_store::downloads::{self, Download};
+use kartoteka_store::export::{self, ExportRow};
 use kartoteka_store::jobs::{self, Job};
 use kartoteka_store::{StoreError, bulk_ops};
 use serde::{Deserialize, Serialize};
@@ -276,6 +276,11 @@ impl App {
         writer
             .write_row(&header)
             .map_err(|e| AppError::Unexpected(format!("export file: {e}")))?;
+        let custom_keys: Vec<String> = spec
+            .columns
+            .iter()
+            .filter_map(|c| c.strip_prefix("custom.").map(str::to_string))
+            .collect();
         let mut done: i64 = 0;
         // One connection for the whole export: its page cache is the only one that grows.
         let mut conn = self.db.pool.acquire().await?;
@@ -285,11 +290,15 @@ impl App {
                 let _ = std::fs::remove_file(&path);
                 return Ok("cancelled");
             }
-            let mut cards = cards::by_ids(&mut *conn, self.db.backend, chunk).await?;
-            // In the order asked for.
-            let position: std::collections::HashMap<i64, usize> =
-                chunk.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-            cards.sort_by_key(|c| position.get(&c.id).copied().unwrap_or(usize::MAX));
+            let cards = export::rows(
+                &mut conn,
+                self.db.backend,
+                chunk,
+                &spec.columns,
+                &spec.columns,
+                &custom_keys,
+            )
+            .await?;
             for card in &cards {
                 let row: Vec<Cell> = spec
                     .columns
@@ -497,7 +506,7 @@ impl App {
 
 /// One cell of an export.
 fn export_cell(
-    card: &Card,
+    row: &ExportRow,
     column: &str,
     custom: &[kartoteka_domain::field::FieldDefinition],
     zone: chrono_tz::Tz,
@@ -520,54 +529,25 @@ fn export_cell(
                 .unwrap_or_default(),
         )
     };
-    let d = &card.data;
     match column {
-        "id" => Cell::Text(card.public_id.clone()),
-        "kind" => Cell::Text(card.kind.as_str().into()),
-        "display_name" => text(card.display_name.clone()),
-        "phones" => text(
-            d.phones
-                .iter()
-                .map(|p| p.number.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        "emails" => text(
-            d.emails
-                .iter()
-                .map(|e| e.address.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        "tags" => text(d.tags.join(", ")),
-        "managers" => text(d.managers.join(", ")),
-        "organization" => text(d.organization.clone().unwrap_or_default()),
-        "campaigns" => text(
-            card.campaigns
-                .iter()
-                .map(|(_, n)| n.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        "segments" => text(
-            card.segments
-                .iter()
-                .map(|(_, n)| n.clone())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        "created_at" => instant(card.created_at),
-        "created_by" => text(card.created_by.clone().unwrap_or_default()),
-        "source" => Cell::Text(card.source.clone()),
-        "modified_at" => instant(card.modified_at),
-        "last_contact_at" => card.last_contact_at.map(instant).unwrap_or(Cell::Empty),
+        "id" => Cell::Text(row.public_id.clone()),
+        "kind" => Cell::Text(row.kind.clone()),
+        "display_name" => text(row.display_name.clone()),
+        "organization" => text(row.organization.clone().unwrap_or_default()),
+        "created_at" => instant(row.created_at),
+        "created_by" => text(row.created_by.clone().unwrap_or_default()),
+        "source" => Cell::Text(row.source.clone()),
+        "modified_at" => instant(row.modified_at),
+        "last_contact_at" => row.last_contact_at.map(instant).unwrap_or(Cell::Empty),
+        c if export::LISTS.contains(&c) => {
+            text(row.lists.get(c).map(|l| l.join(", ")).unwrap_or_default())
+        }
         c => match c.strip_prefix("custom.") {
-            Some(k) => match (d.custom.get(k), custom.iter().find(|f| f.key == k)) {
+            Some(k) => match (row.custom.get(k), custom.iter().find(|f| f.key == k)) {
                 (Some(v), Some(f)) if f.field_type == FieldType::Number => v
                     .parse::<f64>()
                     .map(Cell::Number)
                     .unwrap_or_else(|_| Cell::Text(v.clone())),
-                // Stored in UTC (RFC 3339); shown in local time like the other instants.
                 (Some(v), Some(f)) if f.field_type == FieldType::DateTime => {
                     chrono::DateTime::parse_from_rfc3339(v)
                         .map(|t| instant(t.timestamp_millis()))
@@ -576,7 +556,7 @@ fn export_cell(
                 (Some(v), _) => Cell::Text(v.clone()),
                 (None, _) => Cell::Empty,
             },
-            None => text(d.field(c).unwrap_or_default().to_string()),
+            None => text(row.fields.get(c).cloned().unwrap_or_default()),
         },
     }
 }

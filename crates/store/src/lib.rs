@@ -8,6 +8,7 @@ pub mod cases;
 pub mod db;
 pub mod dictionaries;
 pub mod downloads;
+pub mod export;
 pub mod fast;
 pub mod fields;
 pub mod filter;
