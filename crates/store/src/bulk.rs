@@ -324,6 +324,11 @@ pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
 /// constraints), noting them in `deferred_indexes`, for `build_deferred_postgres` (or the
 /// next start) to build after a load into an empty base.
 pub async fn defer_indexes_postgres(db: &crate::Db) -> Result<usize> {
+    defer_indexes_postgres_keeping(db, &[]).await
+}
+
+/// As `defer_indexes_postgres`, keeping the indexes named in `keep`.
+pub async fn defer_indexes_postgres_keeping(db: &crate::Db, keep: &[&str]) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     let mut sql = Sql::new(
         "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i WHERE i.schemaname = current_schema() \
@@ -337,8 +342,13 @@ pub async fn defer_indexes_postgres(db: &crate::Db) -> Result<usize> {
     }
     sql.push(")");
     let rows = sql.query().fetch_all(&mut *tx).await?;
+    let mut deferred = 0;
     for r in &rows {
         let (name, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        if keep.contains(&name.as_str()) {
+            continue;
+        }
+        deferred += 1;
         sqlx::query("INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)")
             .bind(&name)
             .bind(&def)
@@ -352,7 +362,7 @@ pub async fn defer_indexes_postgres(db: &crate::Db) -> Result<usize> {
         .await?;
     }
     tx.commit().await?;
-    Ok(rows.len())
+    Ok(deferred)
 }
 
 /// PostgreSQL: builds the indexes `defer_indexes_postgres` dropped, with memory enough to

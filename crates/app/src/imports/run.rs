@@ -35,6 +35,12 @@ const DEFER_INDEXES_ROWS: i64 = 20_000;
 /// Record IDs an import's audit entry lists (the journal holds them all).
 const AUDITED_RECORDS: usize = 10_000;
 
+/// Indexes dropped for a large load, to build at its end.
+enum Deferred {
+    Sqlite(bulk::SqliteLoader),
+    Postgres,
+}
+
 /// A row read and converted by the reader thread.
 struct ReadRow {
     number: u64,
@@ -243,10 +249,20 @@ impl App {
         }
         drop(rx);
         let _ = reader.join();
-        if let Some(mut loader) = deferred {
-            tokio::task::spawn_blocking(move || loader.build_deferred_indexes())
-                .await
-                .map_err(|e| AppError::Unexpected(e.to_string()))??;
+        match deferred {
+            Some(Deferred::Sqlite(mut loader)) => {
+                tokio::task::spawn_blocking(move || loader.build_deferred_indexes())
+                    .await
+                    .map_err(|e| AppError::Unexpected(e.to_string()))??;
+            }
+            Some(Deferred::Postgres) => {
+                bulk::build_deferred_postgres(&self.db).await?;
+                sqlx::query("ANALYZE")
+                    .execute(&self.db.pool)
+                    .await
+                    .map_err(kartoteka_store::StoreError::from)?;
+            }
+            None => {}
         }
         let state = outcome?;
         if state == "done" {
@@ -258,18 +274,15 @@ impl App {
         Ok(state)
     }
 
-    /// A large import into an empty SQLite base loads like the demo data: the secondary
-    /// indexes and the trigram triggers go for the load and are built once at its end (a
-    /// tenth of the time of keeping them up row by row). Indexes the import's match keys
-    /// read stay. If the server dies meanwhile, the next start builds them.
+    /// A large import into an empty base loads like the demo data: the secondary indexes
+    /// (and on SQLite the trigram triggers) go for the load and are built once at its end.
+    /// Indexes the import's match keys read stay. If the server dies meanwhile, the next
+    /// start builds them.
     async fn defer_indexes_for(
         &self,
         spec: &ImportSpec,
         estimate: Option<i64>,
-    ) -> AppResult<Option<bulk::SqliteLoader>> {
-        let Some(path) = self.db.sqlite_path.clone() else {
-            return Ok(None);
-        };
+    ) -> AppResult<Option<Deferred>> {
         let large = match estimate {
             Some(n) => n >= DEFER_INDEXES_ROWS,
             // Workbooks: about 100 bytes a row once compressed.
@@ -280,11 +293,11 @@ impl App {
         if spec.dry_run || !large {
             return Ok(None);
         }
-        let empty: bool = sqlx::query("SELECT NOT EXISTS (SELECT 1 FROM records)")
+        let empty: bool = sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM records LIMIT 1) x")
             .fetch_one(&self.db.pool)
             .await
             .and_then(|r| sqlx::Row::try_get::<i64, _>(&r, 0))
-            .map(|v| v != 0)
+            .map(|v| v == 0)
             .map_err(kartoteka_store::StoreError::from)?;
         if !empty {
             return Ok(None);
@@ -300,6 +313,10 @@ impl App {
                 _ => "records_nip",
             })
             .collect();
+        let Some(path) = self.db.sqlite_path.clone() else {
+            bulk::defer_indexes_postgres_keeping(&self.db, &keep).await?;
+            return Ok(Some(Deferred::Postgres));
+        };
         let loader = tokio::task::spawn_blocking(move || {
             let mut loader = bulk::SqliteLoader::open(&path)?;
             loader.limit_cache_mb(64)?;
@@ -308,7 +325,7 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Unexpected(e.to_string()))??;
-        Ok(Some(loader))
+        Ok(Some(Deferred::Sqlite(loader)))
     }
 
     async fn audit_import(

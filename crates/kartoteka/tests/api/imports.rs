@@ -1938,3 +1938,50 @@ async fn a_pesel_that_lost_its_leading_zero_still_finds_its_record() {
     assert_eq!(phones(&r), ["+48600100200"]);
     assert_eq!(record_count(&t).await, 1);
 }
+
+#[tokio::test]
+async fn a_large_import_into_an_empty_base_builds_its_indexes_at_the_end_and_finds_everything() {
+    let t = spawn_app().await;
+    // 20,000 rows and one repeated phone: large enough to load with the indexes deferred,
+    // and the phone index (the match key's) kept for the lookups.
+    let mut lines = vec!["Imię,Nazwisko,Telefon,Miasto".to_string()];
+    for i in 0..20_000 {
+        lines.push(format!("Jan,Nowakowski,{},Łódź", 600_000_000 + i));
+    }
+    lines.push("Adam,Nowakowski,600000007,Łódź".into());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let done = upload_and_import(&t, "duzy.csv", csv(&refs), json!({"match": ["phone"]})).await;
+    let (created, _, _, skipped, failed) = counts(&done);
+    assert_eq!((created, skipped, failed), (20_000, 1, 0), "{done}");
+
+    let found = by_phone(&t, "600 000 007").await;
+    assert_eq!(found.len(), 1, "the phone finds its one record");
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/search",
+            json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}, "limit": 1}),
+        )
+        .await;
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(
+        page["total"], 20_000,
+        "the trigram index was filled: {page}"
+    );
+
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deferred_indexes")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "every deferred index was built again");
+    let sql = if t.app.db.backend == kartoteka_store::Backend::Postgres {
+        "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'records_k_last'"
+    } else {
+        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'records_k_last'"
+    };
+    let present: i64 = sqlx::query_scalar(sql)
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(present, 1, "the last-name index is back");
+}
