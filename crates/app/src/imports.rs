@@ -746,29 +746,15 @@ impl App {
         let users = kartoteka_store::users::list(&self.db.pool).await?;
         let mut out = Vec::with_capacity(jobs.len());
         for j in jobs {
+            // The listing leaves parameters out (they may be large); an import's are small.
             let full = jobs::get_with_params(&self.db.pool, j.id).await?;
             let spec: Option<ImportSpec> = serde_json::from_str(&full.params).ok();
-            out.push(ImportView {
-                job: JobView::from(&j),
-                file_name: spec
-                    .as_ref()
-                    .map(|s| s.file_name.clone())
-                    .unwrap_or_default(),
-                source_label: spec.as_ref().and_then(|s| s.source_label.clone()),
-                created_by: j
-                    .created_by
-                    .and_then(|u| users.iter().find(|x| x.id == u))
-                    .map(|u| u.username.clone()),
-                options: spec
-                    .map(|s| {
-                        json!({
-                            "sheet": s.sheet, "mapping": s.mapping, "headers": s.headers,
-                            "kind": s.kind, "match": s.match_keys, "on_match": s.on_match,
-                            "campaigns": s.campaigns, "segments": s.segments,
-                        })
-                    })
-                    .unwrap_or(Value::Null),
-            });
+            out.push(import_view(
+                JobView::from(&j),
+                full.created_by,
+                spec.as_ref(),
+                &users,
+            ));
         }
         Ok(out)
     }
@@ -785,21 +771,7 @@ impl App {
         let spec: ImportSpec = serde_json::from_str(&full.params)
             .map_err(|e| AppError::Unexpected(format!("import parameters: {e}")))?;
         let users = kartoteka_store::users::list(&self.db.pool).await?;
-        Ok(ImportView {
-            job,
-            file_name: spec.file_name.clone(),
-            source_label: spec.source_label.clone(),
-            created_by: full
-                .created_by
-                .and_then(|u| users.iter().find(|x| x.id == u))
-                .map(|u| u.username.clone()),
-            options: json!({
-                "sheet": spec.sheet, "mapping": spec.mapping, "headers": spec.headers,
-                "kind": spec.kind, "match": spec.match_keys, "on_match": spec.on_match,
-                "campaigns": spec.campaigns, "segments": spec.segments,
-                "dry_run": spec.dry_run,
-            }),
-        })
+        Ok(import_view(job, full.created_by, Some(&spec), &users))
     }
 
     /// The failed rows of an import after row `after`: row number, the row as read, and
@@ -831,6 +803,76 @@ pub struct FailedRow {
     pub cells: Vec<String>,
     #[schema(value_type = Vec<Object>)]
     pub errors: Vec<Value>,
+}
+
+/// An import as the history and the report show it.
+fn import_view(
+    job: JobView,
+    created_by: Option<i64>,
+    spec: Option<&ImportSpec>,
+    users: &[kartoteka_store::users::User],
+) -> ImportView {
+    ImportView {
+        job,
+        file_name: spec.map(|s| s.file_name.clone()).unwrap_or_default(),
+        source_label: spec.and_then(|s| s.source_label.clone()),
+        created_by: created_by
+            .and_then(|u| users.iter().find(|x| x.id == u))
+            .map(|u| u.username.clone()),
+        options: spec
+            .map(|s| {
+                json!({
+                    "sheet": s.sheet, "mapping": s.mapping, "headers": s.headers,
+                    "kind": s.kind, "match": s.match_keys, "on_match": s.on_match,
+                    "campaigns": s.campaigns, "segments": s.segments,
+                    "dry_run": s.dry_run,
+                })
+            })
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// Stores `next` as the new state of `card` (one version up), given the `changes` between
+/// them: the row, the changed collections and when each field changed. Imports and their
+/// reverts write records this way (the card's organization is kept by its public ID).
+/// Answers the new version.
+pub(crate) async fn write_update(
+    tx: &mut sqlx::AnyConnection,
+    card: &kartoteka_store::cards::Card,
+    next: &kartoteka_domain::record::RecordData,
+    changes: &[kartoteka_domain::record::FieldChange],
+    custom_ids: &std::collections::HashMap<String, i64>,
+    now: i64,
+    by: Option<i64>,
+) -> AppResult<i64> {
+    use kartoteka_store::records::{self as records_store, RowMeta};
+    let keys: std::collections::BTreeSet<String> =
+        changes.iter().map(|c| c.field.clone()).collect();
+    let version = card.version + 1;
+    let organization_id = match &next.organization {
+        Some(org) => records_store::find(tx, org).await?.map(|(i, _)| i),
+        None => None,
+    };
+    let display = next.display_name(card.kind);
+    let meta = RowMeta {
+        display_name: &display,
+        organization_id,
+        at: now,
+        by,
+    };
+    records_store::update(tx, card.id, card.kind, next, &meta, version).await?;
+    records_store::replace_children(
+        tx,
+        card.id,
+        next,
+        &keys,
+        custom_ids,
+        &std::collections::HashMap::new(),
+    )
+    .await?;
+    let key_list: Vec<String> = keys.into_iter().collect();
+    records_store::note_changes(tx, card.id, &key_list, version, now).await?;
+    Ok(version)
 }
 
 /// A file name as shown: its last path component, without control characters, at most

@@ -150,14 +150,27 @@ pub async fn note_items(conn: &mut AnyConnection, job: i64, items: &[Item]) -> R
             ]
         })
         .collect();
-    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-    for mut s in json_insert(
+    insert_new(
+        conn,
         "import_items",
         &["job_id", "record_id", "action", "undo"],
         &rows,
-        postgres,
-    ) {
-        s.push(" ON CONFLICT (job_id, record_id) DO NOTHING");
+        "job_id, record_id",
+    )
+    .await
+}
+
+/// Inserts `rows`, leaving out those whose `key` is there already.
+async fn insert_new(
+    conn: &mut AnyConnection,
+    table: &str,
+    cols: &[&str],
+    rows: &[Vec<Param>],
+    key: &str,
+) -> Result<()> {
+    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+    for mut s in json_insert(table, cols, rows, postgres) {
+        s.push(&format!(" ON CONFLICT ({key}) DO NOTHING"));
         s.query().execute(&mut *conn).await?;
     }
     Ok(())
@@ -227,17 +240,14 @@ pub async fn note_failures(conn: &mut AnyConnection, job: i64, failures: &[Failu
             ]
         })
         .collect();
-    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-    for mut s in json_insert(
+    insert_new(
+        conn,
         "import_failures",
         &["job_id", "row_number", "cells", "errors"],
         &rows,
-        postgres,
-    ) {
-        s.push(" ON CONFLICT (job_id, row_number) DO NOTHING");
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
+        "job_id, row_number",
+    )
+    .await
 }
 
 /// Failed rows of an import after row `after`, at most `limit`, in row order.

@@ -3,7 +3,7 @@
 //! lists and leaves alone — and the campaigns and segments it added to updated records are
 //! taken away. A job of its own (`import_revert`), in chunks of the import's journal.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use kartoteka_domain::record::{FieldChange, RecordData, WriteContext, apply_patch, diff};
 use kartoteka_domain::time::now_ms;
@@ -12,7 +12,6 @@ use kartoteka_store::cards;
 use kartoteka_store::groups::GroupKind;
 use kartoteka_store::imports as store;
 use kartoteka_store::jobs::{self, Job};
-use kartoteka_store::records::{self as records_store, RowMeta};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -189,31 +188,8 @@ impl App {
                 if changes.is_empty() {
                     continue;
                 }
-                let keys: BTreeSet<String> = changes.iter().map(|c| c.field.clone()).collect();
-                let version = card.version + 1;
-                let organization_id = match &next.organization {
-                    Some(org) => records_store::find(&mut tx, org).await?.map(|(i, _)| i),
-                    None => None,
-                };
-                let display = next.display_name(card.kind);
-                let meta = RowMeta {
-                    display_name: &display,
-                    organization_id,
-                    at: now,
-                    by,
-                };
-                records_store::update(&mut tx, card.id, card.kind, &next, &meta, version).await?;
-                records_store::replace_children(
-                    &mut tx,
-                    card.id,
-                    &next,
-                    &keys,
-                    &defs.custom_ids,
-                    &HashMap::new(),
-                )
-                .await?;
-                let key_list: Vec<String> = keys.iter().cloned().collect();
-                records_store::note_changes(&mut tx, card.id, &key_list, version, now).await?;
+                super::write_update(&mut tx, card, &next, &changes, &defs.custom_ids, now, by)
+                    .await?;
                 bump(&mut result, "restored", 1);
             }
             for ((campaign, group), records) in &removals {

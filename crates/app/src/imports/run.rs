@@ -18,7 +18,6 @@ use kartoteka_store::cards;
 use kartoteka_store::groups::GroupKind;
 use kartoteka_store::imports::{self as store, Failure, Item};
 use kartoteka_store::jobs::{self, Job};
-use kartoteka_store::records::{self as records_store, RowMeta};
 use kartoteka_store::{Backend, bulk_ops};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -519,32 +518,8 @@ impl App {
                     continue;
                 }
                 counts.updated += took;
-                let keys: std::collections::BTreeSet<String> =
-                    changes.iter().map(|c| c.field.clone()).collect();
-                let version = card.version + 1;
-                let organization_id = match &next.organization {
-                    Some(org) => records_store::find(tx, org).await?.map(|(i, _)| i),
-                    None => None,
-                };
-                let display = next.display_name(card.kind);
-                let meta = RowMeta {
-                    display_name: &display,
-                    organization_id,
-                    at: now,
-                    by,
-                };
-                records_store::update(tx, card.id, card.kind, &next, &meta, version).await?;
-                records_store::replace_children(
-                    tx,
-                    card.id,
-                    &next,
-                    &keys,
-                    run.custom_ids,
-                    &HashMap::new(),
-                )
-                .await?;
-                let key_list: Vec<String> = keys.iter().cloned().collect();
-                records_store::note_changes(tx, card.id, &key_list, version, now).await?;
+                let version =
+                    super::write_update(tx, card, &next, &changes, run.custom_ids, now, by).await?;
                 items.push(Item {
                     record_id: card.id,
                     action: "updated".into(),
