@@ -833,8 +833,8 @@ fn import_view(
 }
 
 /// Stores `next` as the new state of `card` (one version up), given the `changes` between
-/// them: the row, the changed collections and when each field changed. Imports and their
-/// reverts write records this way (the card's organization is kept by its public ID).
+/// them: the row, the changed collections and when each field changed. Imports, their
+/// reverts and merges write records this way (the card's organization is kept by its public ID).
 /// Answers the new version.
 pub(crate) async fn write_update(
     tx: &mut sqlx::AnyConnection,
@@ -861,15 +861,12 @@ pub(crate) async fn write_update(
         by,
     };
     records_store::update(tx, card.id, card.kind, next, &meta, version).await?;
-    records_store::replace_children(
-        tx,
-        card.id,
-        next,
-        &keys,
-        custom_ids,
-        &std::collections::HashMap::new(),
-    )
-    .await?;
+    let user_ids = if keys.contains("managers") {
+        kartoteka_store::users::ids_by_usernames(tx, &next.managers).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    records_store::replace_children(tx, card.id, next, &keys, custom_ids, &user_ids).await?;
     let key_list: Vec<String> = keys.into_iter().collect();
     records_store::note_changes(tx, card.id, &key_list, version, now).await?;
     Ok(version)

@@ -342,6 +342,9 @@ impl App {
                     if let Err(e) = app.purge_files().await {
                         tracing::error!(error = %e, "purging expired files");
                     }
+                    if let Err(e) = app.purge_merge_snapshots().await {
+                        tracing::error!(error = %e, "purging merge snapshots");
+                    }
                 }
                 match app.run_next_job().await {
                     Ok(true) => continue,
@@ -426,6 +429,8 @@ impl App {
             "import" | "import_dry_run" => return self.run_import(job).await,
             "import_revert" => return self.run_import_revert(job).await,
             "export" => return self.run_export(job).await,
+            "duplicates_find" => return self.run_duplicate_search(job).await,
+            "duplicates_merge" | "duplicates_delete" => return self.run_duplicate_bulk(job).await,
             _ => {}
         }
         let spec: JobSpec = serde_json::from_str(&job.params)

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod browse;
 pub mod cases;
 pub mod dictionaries;
+pub mod duplicates;
 pub mod error;
 pub mod events;
 pub mod exports;
@@ -44,6 +45,14 @@ pub struct Settings {
     pub upload_limit: u64,
     /// How long an export (or a failed-rows file) stays downloadable, in milliseconds.
     pub download_ttl_ms: i64,
+    /// How long a merge or duplicate delete can be undone, in milliseconds; its snapshots
+    /// are purged after.
+    pub undo_window_ms: i64,
+    /// Duplicate groups larger than this are left out of bulk actions.
+    pub duplicate_max_group: usize,
+    /// Phones and e-mails that never tie a group for bulk actions (a switchboard number,
+    /// a shared office address), as typed.
+    pub duplicate_exclusions: Vec<String>,
 }
 
 impl Default for Settings {
@@ -57,6 +66,9 @@ impl Default for Settings {
             files_dir: std::path::PathBuf::from("data"),
             upload_limit: 1 << 30,
             download_ttl_ms: 7 * 24 * 3600 * 1000,
+            undo_window_ms: 30 * 24 * 3600 * 1000,
+            duplicate_max_group: kartoteka_domain::duplicates::DEFAULT_MAX_GROUP,
+            duplicate_exclusions: Vec::new(),
         }
     }
 }

@@ -112,7 +112,7 @@ impl From<&EmailAddress> for EmailView {
     }
 }
 
-fn mask_pesel(value: &str) -> String {
+pub(crate) fn mask_pesel(value: &str) -> String {
     Pesel::parse(value)
         .map(|p| p.masked())
         .unwrap_or_else(|_| "***********".into())

@@ -33,3 +33,4 @@ pub mod filter;
 pub mod import;
 pub mod record;
 pub mod time;
+pub mod duplicates;

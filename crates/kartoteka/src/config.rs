@@ -67,6 +67,12 @@ pub struct Config {
     pub upload_limit_mb: u64,
     /// How long exports stay in the downloads area, in hours.
     pub download_ttl_hours: i64,
+    /// How long merges and duplicate deletes can be undone, in days.
+    pub undo_window_days: i64,
+    /// Duplicate groups larger than this are left for manual resolution.
+    pub duplicate_max_group: usize,
+    /// Phones and e-mails that alone never make a group bulk-mergeable.
+    pub duplicate_exclusions: Vec<String>,
 }
 
 impl Default for Config {
@@ -82,6 +88,9 @@ impl Default for Config {
             max_connections: 8,
             upload_limit_mb: 1024,
             download_ttl_hours: 168,
+            undo_window_days: 30,
+            duplicate_max_group: 10,
+            duplicate_exclusions: Vec::new(),
         }
     }
 }
@@ -102,6 +111,9 @@ impl fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("upload_limit_mb", &self.upload_limit_mb)
             .field("download_ttl_hours", &self.download_ttl_hours)
+            .field("undo_window_days", &self.undo_window_days)
+            .field("duplicate_max_group", &self.duplicate_max_group)
+            .field("duplicate_exclusions", &self.duplicate_exclusions)
             .finish()
     }
 }
@@ -171,6 +183,9 @@ impl Config {
             files_dir: self.data_dir.clone(),
             upload_limit: self.upload_limit_mb.saturating_mul(1 << 20),
             download_ttl_ms: self.download_ttl_hours.saturating_mul(3_600_000),
+            undo_window_ms: self.undo_window_days.saturating_mul(86_400_000),
+            duplicate_max_group: self.duplicate_max_group,
+            duplicate_exclusions: self.duplicate_exclusions.clone(),
             ..kartoteka_app::Settings::default()
         }
     }

@@ -94,6 +94,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 9,
+        name: "duplicates",
+        sql: include_str!("../migrations/0009_duplicates.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

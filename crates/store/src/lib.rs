@@ -16,6 +16,8 @@ pub mod groups;
 pub mod imports;
 pub mod jobs;
 pub mod list;
+pub mod duplicates;
+pub mod merge;
 pub mod params;
 pub mod presence;
 pub mod records;

@@ -1,0 +1,391 @@
+//! Duplicates (SPEC C7): searches run as jobs (`duplicates_find`) whose groups are stored
+//! for paging and sorting; merges and deletes (`duplicates/merge.rs`), bulk over a search's
+//! groups as jobs; undo within the window (`duplicates/undo.rs`).
+
+mod merge;
+mod undo;
+
+pub use merge::{MergeRequest, MergePreview, OperationView, PreviewField, PreviewMember};
+
+use std::collections::{BTreeSet, HashMap};
+
+use kartoteka_domain::duplicates::{Criterion, held};
+use kartoteka_domain::filter::Filter;
+use kartoteka_domain::phone::normalize_phone_query;
+use kartoteka_domain::time::{now_ms, to_rfc3339};
+use kartoteka_store::duplicates::{self as store, GroupShow, GroupSort, StoredGroup};
+use kartoteka_store::filter::Where;
+use kartoteka_store::jobs::{self, Job};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::jobs::JobView;
+use crate::{Actor, App, AppError, AppResult};
+
+/// What a duplicate search job carries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct SearchSpec {
+    pub criteria: Vec<Criterion>,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    pub max_group: usize,
+    /// Normalized excluded values.
+    pub exclusions: BTreeSet<String>,
+}
+
+/// A duplicate search: its job, criteria and counts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchView {
+    pub job: JobView,
+    pub criteria: Vec<String>,
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+    /// Groups found and records in them.
+    pub groups: i64,
+    pub records: i64,
+    /// Open groups bulk actions take, and records they would remove.
+    pub ready: i64,
+    pub ready_removes: i64,
+    /// Open groups left for manual resolution, by reason.
+    pub held: i64,
+    #[schema(value_type = Object)]
+    pub held_by_reason: Value,
+    pub resolved: i64,
+}
+
+/// A member of a group as listed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupMember {
+    pub id: String,
+    pub display_name: String,
+    pub kind: String,
+    pub created_at: String,
+}
+
+/// One group of a search.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupView {
+    pub position: i64,
+    pub size: i64,
+    /// Oldest first: the first survives bulk actions.
+    pub records: Vec<GroupMember>,
+    /// Criterion → the values that tie the group.
+    #[schema(value_type = Object)]
+    pub ties: Value,
+    /// Why bulk actions leave it out: `too_large`, `excluded`, `mixed_kinds`, or null.
+    pub held: Option<String>,
+    /// The merge or delete that resolved it.
+    pub resolved_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupPage {
+    pub total: i64,
+    pub items: Vec<GroupView>,
+}
+
+/// How to list groups.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct GroupQuery {
+    /// `all` (default), `ready`, `held` or `resolved`.
+    pub show: Option<String>,
+    /// `size` (default, largest first), `value`, `found`; `-` before it reverses.
+    pub sort: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+pub(crate) fn check_may_find(actor: &Actor) -> AppResult<()> {
+    if actor.may_use_record_base() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "finding duplicates needs access to the record base".into(),
+        ))
+    }
+}
+
+/// The normalized form of an excluded value: a phone in E.164, else lower case.
+fn normalize_exclusion(v: &str, region: &str) -> String {
+    if v.contains('@') {
+        v.trim().to_lowercase()
+    } else {
+        normalize_phone_query(v, region).unwrap_or_else(|| v.trim().to_lowercase())
+    }
+}
+
+impl App {
+    /// Queues a duplicate search by `criteria` (1–7 field keys), limited to the records of
+    /// `filter` when given.
+    pub async fn start_duplicate_search(
+        &self,
+        actor: &Actor,
+        criteria: &[String],
+        filter: Option<Filter>,
+    ) -> AppResult<JobView> {
+        check_may_find(actor)?;
+        let custom = self.custom_definitions().await?;
+        let criteria = Criterion::parse_list(criteria, &custom).map_err(|e| AppError::field("criteria", e))?;
+        if let Some(f) = &filter {
+            self.check_filter(f).await?;
+        }
+        let spec = SearchSpec {
+            criteria,
+            filter: filter.filter(|f| !f.all.is_empty()),
+            max_group: self.settings.duplicate_max_group,
+            exclusions: self
+                .settings
+                .duplicate_exclusions
+                .iter()
+                .map(|v| normalize_exclusion(v, &self.settings.default_region))
+                .collect(),
+        };
+        let params = serde_json::to_string(&spec).map_err(|e| AppError::Unexpected(e.to_string()))?;
+        let by = (actor.user_id > 0).then_some(actor.user_id);
+        let id = jobs::insert(&self.db.pool, "duplicates_find", &params, 1, by, now_ms()).await?;
+        self.job(actor, id).await
+    }
+
+    pub(crate) async fn run_duplicate_search(&self, job: &Job) -> AppResult<&'static str> {
+        let started = std::time::Instant::now();
+        let full = jobs::get_with_params(&self.db.pool, job.id).await?;
+        let spec: SearchSpec = serde_json::from_str(&full.params)
+            .map_err(|e| AppError::Unexpected(format!("search parameters: {e}")))?;
+        let actor = self.job_actor(job).await?;
+        check_may_find(&actor)?;
+        let defs = self.definitions().await?;
+        let conds = match &spec.filter {
+            Some(f) => self.check_filter(f).await?,
+            None => Vec::new(),
+        };
+        let scope: Option<Where<'_>> = match spec.filter {
+            Some(_) => Some(self.scope(&actor, &conds)?),
+            None => None,
+        };
+        let mut conn = self.db.pool.acquire().await?;
+        // A search that ran before (the server restarted meanwhile) starts again.
+        sqlx::query("DELETE FROM duplicate_groups WHERE job_id = $1")
+            .bind(job.id)
+            .execute(&mut *conn)
+            .await?;
+        let found = store::find(
+            &mut conn,
+            self.db.backend,
+            &spec.criteria,
+            &defs.custom_ids,
+            scope.as_ref(),
+        )
+        .await?;
+        let found_at = started.elapsed();
+        let ids: Vec<i64> = found.iter().flat_map(|g| g.members.iter().copied()).collect();
+        let facts = store::member_facts(&mut conn, self.db.backend, &ids).await?;
+        let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
+        for g in found {
+            let mut members: Vec<&(String, String, i64)> =
+                g.members.iter().filter_map(|id| facts.get(id)).collect();
+            if members.len() < 2 {
+                continue;
+            }
+            members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+            let kinds: BTreeSet<&str> = members.iter().map(|m| m.1.as_str()).collect();
+            let reason = held(members.len(), spec.max_group, kinds.len() > 1, &g.ties, &spec.exclusions);
+            groups.push(StoredGroup {
+                position: 0,
+                size: members.len() as i64,
+                records: members.iter().map(|m| m.0.clone()).collect(),
+                ties: serde_json::to_value(&g.ties).map_err(|e| AppError::Unexpected(e.to_string()))?,
+                held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
+                resolved_by: None,
+            });
+        }
+        for (i, g) in groups.iter_mut().enumerate() {
+            g.position = i as i64 + 1;
+        }
+        let mut tx = self.db.begin_write_on(&mut conn).await?;
+        store::save_groups(&mut tx, self.db.backend, job.id, &groups).await?;
+        let records: i64 = groups.iter().map(|g| g.size).sum();
+        let result = json!({
+            "groups": groups.len(),
+            "records": records,
+            "seconds_to_find": found_at.as_secs_f64(),
+            "seconds": started.elapsed().as_secs_f64(),
+        });
+        jobs::advance(&mut tx, job.id, 1, 1, &result.to_string(), now_ms()).await?;
+        tx.commit().await?;
+        Ok("done")
+    }
+
+    /// A duplicate search with its counts.
+    pub async fn duplicate_search(&self, actor: &Actor, id: i64) -> AppResult<SearchView> {
+        check_may_find(actor)?;
+        let job = self.job(actor, id).await?;
+        if job.kind != "duplicates_find" {
+            return Err(AppError::NotFound(format!("duplicate search {id}")));
+        }
+        let full = jobs::get_with_params(&self.db.pool, id).await?;
+        let spec: SearchSpec = serde_json::from_str(&full.params)
+            .map_err(|e| AppError::Unexpected(format!("search parameters: {e}")))?;
+        let mut conn = self.db.pool.acquire().await?;
+        let (groups, records) = store::count_groups(&mut conn, id, GroupShow::All).await?;
+        let (ready, ready_records) = store::count_groups(&mut conn, id, GroupShow::Ready).await?;
+        let (held, _) = store::count_groups(&mut conn, id, GroupShow::Held).await?;
+        let (resolved, _) = store::count_groups(&mut conn, id, GroupShow::Resolved).await?;
+        let rows = sqlx::query(
+            "SELECT held, COUNT(*) FROM duplicate_groups WHERE job_id = $1 AND held <> '' \
+             AND resolved_by IS NULL GROUP BY held",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_reason = serde_json::Map::new();
+        for r in &rows {
+            by_reason.insert(r.try_get::<String, _>(0)?, json!(r.try_get::<i64, _>(1)?));
+        }
+        Ok(SearchView {
+            job,
+            criteria: spec.criteria.iter().map(Criterion::key).collect(),
+            filter: spec.filter.map(|f| serde_json::to_value(f).unwrap_or(Value::Null)),
+            groups,
+            records,
+            ready,
+            ready_removes: ready_records - ready,
+            held,
+            held_by_reason: Value::Object(by_reason),
+            resolved,
+        })
+    }
+
+    /// The actor's duplicate searches (administrators: everyone's), newest first.
+    pub async fn duplicate_searches(&self, actor: &Actor) -> AppResult<Vec<JobView>> {
+        check_may_find(actor)?;
+        let mine = (!actor.may_administer()).then_some(actor.user_id);
+        let list = jobs::list_of_kind(&self.db.pool, "duplicates_find", mine, 50).await?;
+        Ok(list.iter().map(JobView::from).collect())
+    }
+
+    /// One page of a search's groups.
+    pub async fn duplicate_groups(&self, actor: &Actor, id: i64, q: &GroupQuery) -> AppResult<GroupPage> {
+        self.duplicate_search_job(actor, id).await?;
+        let show = match q.show.as_deref().unwrap_or("all") {
+            "all" => GroupShow::All,
+            "ready" => GroupShow::Ready,
+            "held" => GroupShow::Held,
+            "resolved" => GroupShow::Resolved,
+            _ => {
+                return Err(AppError::invalid(
+                    "show",
+                    "unknown_value",
+                    "show is all, ready, held or resolved",
+                ));
+            }
+        };
+        let sort_text = q.sort.as_deref().unwrap_or("size");
+        let (desc, key) = match sort_text.strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, sort_text),
+        };
+        let (sort, desc) = match key {
+            "size" => (GroupSort::Size, !desc),
+            "value" => (GroupSort::Value, desc),
+            "found" => (GroupSort::Found, desc),
+            _ => {
+                return Err(AppError::invalid(
+                    "sort",
+                    "unknown_sort",
+                    "sort by size, value or found (`-` reverses)",
+                ));
+            }
+        };
+        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let offset = q.offset.unwrap_or(0).max(0);
+        let mut conn = self.db.pool.acquire().await?;
+        let (total, _) = store::count_groups(&mut conn, id, show).await?;
+        let groups = store::list_groups(&mut conn, id, show, sort, desc, offset, limit).await?;
+        let items = self.group_views(&mut conn, actor, groups).await?;
+        Ok(GroupPage { total, items })
+    }
+
+    /// One group of a search.
+    pub async fn duplicate_group(&self, actor: &Actor, id: i64, position: i64) -> AppResult<GroupView> {
+        self.duplicate_search_job(actor, id).await?;
+        let mut conn = self.db.pool.acquire().await?;
+        let g = store::group(&mut conn, id, position)
+            .await
+            .map_err(|_| AppError::NotFound(format!("group {position}")))?;
+        let mut views = self.group_views(&mut conn, actor, vec![g]).await?;
+        views.pop().ok_or_else(|| AppError::NotFound(format!("group {position}")))
+    }
+
+    pub(crate) async fn duplicate_search_job(&self, actor: &Actor, id: i64) -> AppResult<JobView> {
+        check_may_find(actor)?;
+        let job = self.job(actor, id).await?;
+        if job.kind != "duplicates_find" {
+            return Err(AppError::NotFound(format!("duplicate search {id}")));
+        }
+        Ok(job)
+    }
+
+    async fn group_views(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        groups: Vec<StoredGroup>,
+    ) -> AppResult<Vec<GroupView>> {
+        let public: Vec<String> = groups.iter().flat_map(|g| g.records.iter().cloned()).collect();
+        let mut sql = kartoteka_store::params::Sql::new(
+            "SELECT public_id, display_name, kind, created_at FROM records WHERE public_id IN (",
+        );
+        for (i, p) in public.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(p.clone());
+        }
+        sql.push(")");
+        let mut names: HashMap<String, GroupMember> = HashMap::new();
+        if !public.is_empty() {
+            for r in sql.query().fetch_all(&mut *conn).await? {
+                let m = GroupMember {
+                    id: r.try_get(0)?,
+                    display_name: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    created_at: to_rfc3339(r.try_get(3)?),
+                };
+                names.insert(m.id.clone(), m);
+            }
+        }
+        let unmasked = actor.sees_national_ids();
+        Ok(groups
+            .into_iter()
+            .map(|g| {
+                let mut ties = g.ties.clone();
+                if !unmasked && let Some(vs) = ties.get_mut("pesel").and_then(Value::as_array_mut) {
+                    for v in vs.iter_mut() {
+                        *v = json!(crate::views::mask_pesel(v.as_str().unwrap_or_default()));
+                    }
+                }
+                GroupView {
+                    position: g.position,
+                    size: g.size,
+                    records: g
+                        .records
+                        .iter()
+                        .map(|p| {
+                            names.get(p).cloned().unwrap_or_else(|| GroupMember {
+                                id: p.clone(),
+                                display_name: String::new(),
+                                kind: String::new(),
+                                created_at: String::new(),
+                            })
+                        })
+                        .collect(),
+                    ties,
+                    held: (!g.held.is_empty()).then_some(g.held),
+                    resolved_by: g.resolved_by,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,664 @@
+//! Merging and deleting duplicates: one group by hand (with choices) or every ready group
+//! of a search as a job. Each merge or delete is one journaled operation with the
+//! snapshots its undo needs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kartoteka_domain::duplicates::{Choices, Member, differing, merge_data, value_source};
+use kartoteka_domain::record::{RecordData, diff};
+use kartoteka_domain::time::{now_ms, to_rfc3339};
+use kartoteka_store::cards::{self, Card};
+use kartoteka_store::duplicates as dup_store;
+use kartoteka_store::jobs::{self, Job};
+use kartoteka_store::merge::{self, Image, Operation, Snapshot};
+use kartoteka_store::bulk_ops;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+use crate::events::Event;
+use crate::jobs::JobView;
+use crate::records::Definitions;
+use crate::{Actor, App, AppError, AppResult};
+
+/// Groups merged per transaction by a bulk job.
+const GROUPS_PER_CHUNK: i64 = 200;
+
+/// A merge (or delete) of records chosen by hand: a group of a search, or records selected
+/// in the list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MergeRequest {
+    /// Public IDs of the records to merge into the main record (the main record may be
+    /// among them).
+    #[serde(default)]
+    pub records: Vec<String>,
+    /// The record that stays; the oldest of `records` when absent.
+    pub main: Option<String>,
+    /// Records to delete instead of merging (their data is not kept on the main record).
+    #[serde(default)]
+    pub delete: Vec<String>,
+    /// Which record each differing field's value comes from, and the default phone and
+    /// e-mail; the rest follows the bulk rule (the value changed most recently).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub choices: Choices,
+    /// The versions the user saw (public ID → version): a record changed since is refused
+    /// with 409, so that no edit is lost.
+    #[serde(default)]
+    pub versions: BTreeMap<String, i64>,
+    /// The search and group this resolves, if any.
+    pub search: Option<i64>,
+    pub group: Option<i64>,
+}
+
+/// A record taking part, as the preview shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewMember {
+    pub id: String,
+    pub display_name: String,
+    pub kind: String,
+    pub created_at: String,
+    pub version: i64,
+    /// `main`, `merge` or `delete`.
+    pub role: String,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub campaigns: Vec<String>,
+    pub segments: Vec<String>,
+}
+
+/// A field whose values differ, and the value the merge takes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewField {
+    pub field: String,
+    /// (record public ID, value) per record holding a value.
+    #[schema(value_type = Vec<Object>)]
+    pub values: Vec<Value>,
+    /// The record whose value is taken.
+    pub chosen: Option<String>,
+}
+
+/// What a merge will do, before it is applied.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergePreview {
+    pub main: String,
+    pub members: Vec<PreviewMember>,
+    pub fields: Vec<PreviewField>,
+    /// The main record after the merge: fields, phones, e-mails, tags.
+    #[schema(value_type = Object)]
+    pub result: Value,
+    /// Records merged into the main record, and deleted.
+    pub merged: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+/// A merge or duplicate delete as journaled.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OperationView {
+    pub id: i64,
+    /// `merge` or `delete`.
+    pub action: String,
+    pub at: String,
+    pub by: String,
+    pub job_id: Option<i64>,
+    pub main: String,
+    pub removed: Vec<String>,
+    #[schema(value_type = Object)]
+    pub summary: Value,
+    pub undone_at: Option<String>,
+    pub undone_by: Option<String>,
+    /// Until when it can be undone (null once undone or purged).
+    pub undo_until: Option<String>,
+}
+
+impl OperationView {
+    pub(crate) fn new(op: &Operation, window_ms: i64) -> OperationView {
+        let open = op.undone_at.is_none() && op.purged_at.is_none();
+        OperationView {
+            id: op.id,
+            action: op.action.clone(),
+            at: to_rfc3339(op.at),
+            by: op.username.clone(),
+            job_id: op.job_id,
+            main: op.main_public_id.clone(),
+            removed: op.removed.clone(),
+            summary: op.summary.clone(),
+            undone_at: op.undone_at.map(to_rfc3339),
+            undone_by: op.undone_by.clone(),
+            undo_until: open.then(|| to_rfc3339(op.at + window_ms)),
+        }
+    }
+}
+
+/// Which records a merge keeps, merges and deletes (internal IDs).
+pub(crate) struct Plan {
+    pub main: i64,
+    pub merge: Vec<i64>,
+    pub delete: Vec<i64>,
+    pub choices: Choices,
+}
+
+/// What applying a plan did.
+pub(crate) struct Applied {
+    pub operation: i64,
+    pub main: String,
+    pub main_version: i64,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+pub(crate) fn check_may_merge(actor: &Actor) -> AppResult<()> {
+    if actor.may_delete_records() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "merging and deleting records needs the \"delete records\" grant".into(),
+        ))
+    }
+}
+
+fn conflict(message: String) -> AppError {
+    AppError::Conflict {
+        message,
+        details: serde_json::Map::new(),
+    }
+}
+
+fn members_of(cards: &[&Card], images: &HashMap<i64, Image>) -> Vec<Member> {
+    cards
+        .iter()
+        .map(|c| Member {
+            public_id: c.public_id.clone(),
+            data: c.data.clone(),
+            created_at: c.created_at,
+            changed: images.get(&c.id).map(Image::field_changes).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn data_json(data: &RecordData) -> Value {
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &data.fields {
+        fields.insert(k.clone(), json!(v));
+    }
+    for (k, v) in &data.custom {
+        fields.insert(format!("custom.{k}"), json!(v));
+    }
+    json!({
+        "fields": fields,
+        "phones": data.phones,
+        "emails": data.emails,
+        "tags": data.tags,
+        "managers": data.managers,
+        "organization": data.organization,
+    })
+}
+
+impl App {
+    /// Resolves a hand-made request into a plan (IDs, main record) and the cards involved.
+    async fn plan_of(&self, conn: &mut AnyConnection, req: &MergeRequest) -> AppResult<(Plan, Vec<Card>)> {
+        let mut wanted: Vec<String> = req.records.clone();
+        if let Some(m) = &req.main
+            && !wanted.contains(m)
+        {
+            wanted.insert(0, m.clone());
+        }
+        for d in &req.delete {
+            if !wanted.contains(d) {
+                wanted.push(d.clone());
+            }
+        }
+        if wanted.len() < 2 {
+            return Err(AppError::invalid(
+                "records",
+                "too_few",
+                "choose at least two records",
+            ));
+        }
+        let found = bulk_ops::resolve(conn, &wanted).await?;
+        if let Some(missing) = wanted.iter().find(|p| !found.contains_key(*p)) {
+            return Err(AppError::invalid(
+                "records",
+                "not_found",
+                format!("no record {missing}"),
+            ));
+        }
+        let ids: Vec<i64> = wanted.iter().filter_map(|p| found.get(p).copied()).collect();
+        let cards = cards::by_ids(&mut *conn, self.db.backend, &ids).await?;
+        let main_pid = match &req.main {
+            Some(m) => m.clone(),
+            None => cards
+                .iter()
+                .filter(|c| !req.delete.contains(&c.public_id))
+                .min_by(|a, b| (a.created_at, &a.public_id).cmp(&(b.created_at, &b.public_id)))
+                .map(|c| c.public_id.clone())
+                .ok_or_else(|| AppError::invalid("main", "required", "no record is left to keep"))?,
+        };
+        if req.delete.contains(&main_pid) {
+            return Err(AppError::invalid(
+                "main",
+                "invalid",
+                "the main record cannot be deleted",
+            ));
+        }
+        let id_of = |p: &String| found.get(p).copied();
+        let plan = Plan {
+            main: id_of(&main_pid).ok_or_else(|| AppError::invalid("main", "not_found", "no such record"))?,
+            merge: wanted
+                .iter()
+                .filter(|p| **p != main_pid && !req.delete.contains(p))
+                .filter_map(id_of)
+                .collect(),
+            delete: req.delete.iter().filter_map(id_of).collect(),
+            choices: req.choices.clone(),
+        };
+        Ok((plan, cards))
+    }
+
+    /// What merging the request would do, without doing it.
+    pub async fn merge_preview(&self, actor: &Actor, req: &MergeRequest) -> AppResult<MergePreview> {
+        check_may_merge(actor)?;
+        let mut conn = self.db.pool.acquire().await?;
+        let (plan, cards) = self.plan_of(&mut conn, req).await?;
+        let by_id: HashMap<i64, &Card> = cards.iter().map(|c| (c.id, c)).collect();
+        let main = by_id
+            .get(&plan.main)
+            .copied()
+            .ok_or_else(|| AppError::NotFound("the main record".into()))?;
+        let merging: Vec<&Card> = std::iter::once(plan.main)
+            .chain(plan.merge.iter().copied())
+            .filter_map(|i| by_id.get(&i).copied())
+            .collect();
+        let ids: Vec<i64> = merging.iter().map(|c| c.id).collect();
+        let images = merge::images(&mut conn, self.db.backend, &ids).await?;
+        let members = members_of(&merging, &images);
+        let (data, _) = merge_data(&members, &plan.choices);
+        let unmasked = actor.sees_national_ids();
+        let show = |k: &str, v: &str| {
+            if k == "pesel" && !unmasked {
+                crate::views::mask_pesel(v)
+            } else {
+                v.to_string()
+            }
+        };
+        let fields = differing(&members)
+            .into_iter()
+            .map(|(k, values)| PreviewField {
+                chosen: value_source(&members, &k, &plan.choices).map(|i| members[i].public_id.clone()),
+                values: values
+                    .iter()
+                    .map(|(r, v)| json!({"record": r, "value": show(&k, v)}))
+                    .collect(),
+                field: k,
+            })
+            .collect();
+        let role = |c: &Card| {
+            if c.id == plan.main {
+                "main"
+            } else if plan.delete.contains(&c.id) {
+                "delete"
+            } else {
+                "merge"
+            }
+        };
+        let mut result = data_json(&data);
+        if !unmasked && let Some(p) = result["fields"].get_mut("pesel") {
+            *p = json!(crate::views::mask_pesel(p.as_str().unwrap_or_default()));
+        }
+        Ok(MergePreview {
+            main: main.public_id.clone(),
+            members: cards
+                .iter()
+                .map(|c| PreviewMember {
+                    id: c.public_id.clone(),
+                    display_name: c.display_name.clone(),
+                    kind: c.kind.as_str().to_string(),
+                    created_at: to_rfc3339(c.created_at),
+                    version: c.version,
+                    role: role(c).to_string(),
+                    phones: c.data.phones.iter().map(|p| p.number.clone()).collect(),
+                    emails: c.data.emails.iter().map(|e| e.address.clone()).collect(),
+                    campaigns: c.campaigns.iter().map(|(_, n)| n.clone()).collect(),
+                    segments: c.segments.iter().map(|(_, n)| n.clone()).collect(),
+                })
+                .collect(),
+            fields,
+            result,
+            merged: plan
+                .merge
+                .iter()
+                .filter_map(|i| by_id.get(i).map(|c| c.public_id.clone()))
+                .collect(),
+            deleted: plan
+                .delete
+                .iter()
+                .filter_map(|i| by_id.get(i).map(|c| c.public_id.clone()))
+                .collect(),
+        })
+    }
+
+    /// Merges (and deletes) records chosen by hand, in one transaction and one operation.
+    pub async fn merge_records(&self, actor: &Actor, req: &MergeRequest) -> AppResult<OperationView> {
+        check_may_merge(actor)?;
+        let defs = self.definitions().await?;
+        let mut tx = self.db.begin_write().await?;
+        let (plan, _) = self.plan_of(&mut tx, req).await?;
+        let applied = self
+            .apply_plan(&mut tx, actor, &plan, None, &defs, &req.versions)
+            .await?;
+        if let (Some(search), Some(group)) = (req.search, req.group) {
+            dup_store::resolve_group(&mut tx, search, group, applied.operation).await?;
+        }
+        crate::audit::record(
+            &mut tx,
+            actor,
+            if plan.merge.is_empty() { "delete_duplicates" } else { "merge" },
+            "record",
+            Some(&applied.main),
+            json!({"operation": applied.operation, "removed": applied.removed, "changed": applied.changed}),
+        )
+        .await?;
+        let (op, _) = merge::operation(&mut tx, self.db.backend, applied.operation).await?;
+        tx.commit().await?;
+        self.publish_applied(actor, &applied);
+        Ok(OperationView::new(&op, self.settings.undo_window_ms))
+    }
+
+    pub(crate) fn publish_applied(&self, actor: &Actor, applied: &Applied) {
+        if !applied.changed.is_empty() {
+            self.events.publish(Event::RecordUpdated {
+                id: applied.main.clone(),
+                version: applied.main_version,
+                by: actor.username.clone(),
+                fields: applied.changed.clone(),
+            });
+        }
+        for r in &applied.removed {
+            self.events.publish(Event::RecordDeleted {
+                id: r.clone(),
+                by: actor.username.clone(),
+            });
+        }
+    }
+
+    /// Applies a plan inside the caller's transaction: the main record takes the merged
+    /// data, the merged records' links move to it, the merged and deleted records go, and
+    /// the operation is journaled with its snapshots.
+    pub(crate) async fn apply_plan(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        plan: &Plan,
+        job: Option<i64>,
+        defs: &Definitions,
+        versions: &BTreeMap<String, i64>,
+    ) -> AppResult<Applied> {
+        let all: Vec<i64> = std::iter::once(plan.main)
+            .chain(plan.merge.iter().copied())
+            .chain(plan.delete.iter().copied())
+            .collect();
+        merge::lock_ids(&mut *tx, self.db.backend, &all).await?;
+        let cards = cards::by_ids(&mut *tx, self.db.backend, &all).await?;
+        let by_id: HashMap<i64, &Card> = cards.iter().map(|c| (c.id, c)).collect();
+        if let Some(gone) = all.iter().find(|i| !by_id.contains_key(i)) {
+            return Err(conflict(format!("record #{gone} no longer exists")));
+        }
+        for c in &cards {
+            if let Some(v) = versions.get(&c.public_id)
+                && *v != c.version
+            {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "record {} changed since you opened it (version {v}, now {}); review the merge again",
+                        c.public_id, c.version
+                    ),
+                    details: serde_json::Map::from_iter([
+                        ("record".to_string(), json!(c.public_id)),
+                        ("version".to_string(), json!(c.version)),
+                    ]),
+                });
+            }
+        }
+        let main = by_id[&plan.main];
+        if let Some(other) = plan.merge.iter().map(|i| by_id[i]).find(|c| c.kind != main.kind) {
+            return Err(AppError::invalid(
+                "records",
+                "mixed_kinds",
+                format!(
+                    "{} is a {} and {} a {}: a person and an organization cannot be merged",
+                    main.public_id,
+                    main.kind.as_str(),
+                    other.public_id,
+                    other.kind.as_str()
+                ),
+            ));
+        }
+        let images = merge::images(&mut *tx, self.db.backend, &all).await?;
+        let now = now_ms();
+        let by = (actor.user_id > 0).then_some(actor.user_id);
+        let mut main_version = main.version;
+        let mut changed: Vec<String> = Vec::new();
+        let mut summary = json!({});
+        if !plan.merge.is_empty() {
+            let merging: Vec<&Card> = std::iter::once(main)
+                .chain(plan.merge.iter().map(|i| by_id[i]))
+                .collect();
+            let members = members_of(&merging, &images);
+            let (data, sources) = merge_data(&members, &plan.choices);
+            let changes = diff(&main.data, &data);
+            if !changes.is_empty() {
+                main_version =
+                    crate::imports::write_update(tx, main, &data, &changes, &defs.custom_ids, now, by).await?;
+                changed = changes.iter().map(|c| c.field.clone()).collect();
+            }
+            for i in &plan.merge {
+                merge::move_links(&mut *tx, plan.main, *i, &by_id[i].public_id).await?;
+            }
+            let taken: BTreeMap<&String, &String> = sources
+                .iter()
+                .filter(|(k, src)| **src != main.public_id && changed.contains(k))
+                .collect();
+            summary = json!({
+                "changed": changed,
+                "values_from": taken,
+                "phones_added": data.phones.len().saturating_sub(main.data.phones.len()),
+                "emails_added": data.emails.len().saturating_sub(main.data.emails.len()),
+            });
+        }
+        let removed_ids: Vec<i64> = plan.merge.iter().chain(&plan.delete).copied().collect();
+        merge::delete_records(&mut *tx, self.db.backend, &removed_ids).await?;
+        let pid = |ids: &[i64]| -> Vec<String> { ids.iter().map(|i| by_id[i].public_id.clone()).collect() };
+        let merged = pid(&plan.merge);
+        let deleted = pid(&plan.delete);
+        summary["merged"] = json!(merged);
+        summary["deleted"] = json!(deleted);
+        let snapshot = Snapshot {
+            main: (!plan.merge.is_empty()).then(|| images.get(&plan.main).cloned()).flatten(),
+            removed: removed_ids.iter().filter_map(|i| images.get(i).cloned()).collect(),
+        };
+        let removed: Vec<String> = merged.iter().chain(&deleted).cloned().collect();
+        let op = Operation {
+            id: 0,
+            job_id: job,
+            action: if plan.merge.is_empty() { "delete" } else { "merge" }.into(),
+            at: now,
+            user_id: by,
+            username: actor.username.clone(),
+            main_record_id: Some(plan.main),
+            main_public_id: main.public_id.clone(),
+            main_version: Some(main_version),
+            removed: removed.clone(),
+            summary,
+            undone_at: None,
+            undone_by: None,
+            purged_at: None,
+        };
+        let operation = merge::insert_operation(&mut *tx, &op, &snapshot).await?;
+        Ok(Applied {
+            operation,
+            main: main.public_id.clone(),
+            main_version,
+            changed,
+            removed,
+        })
+    }
+
+    /// Queues merging (or deleting) every ready group of a search. `confirm` must name the
+    /// number of records that will be removed (the summary's `ready_removes`).
+    pub async fn start_duplicate_bulk(
+        &self,
+        actor: &Actor,
+        search: i64,
+        action: &str,
+        confirm: Option<i64>,
+    ) -> AppResult<JobView> {
+        check_may_merge(actor)?;
+        let view = self.duplicate_search(actor, search).await?;
+        if view.job.state != "done" {
+            return Err(conflict(format!("duplicate search {search} has not finished")));
+        }
+        let kind = match action {
+            "merge" => "duplicates_merge",
+            "delete" => "duplicates_delete",
+            _ => {
+                return Err(AppError::invalid(
+                    "action",
+                    "unknown_action",
+                    "the action is merge or delete",
+                ));
+            }
+        };
+        if confirm != Some(view.ready_removes) {
+            return Err(AppError::invalid(
+                "confirm",
+                "confirmation_required",
+                format!(
+                    "this removes {} records from {} groups; send confirm={}",
+                    view.ready_removes, view.ready, view.ready_removes
+                ),
+            ));
+        }
+        let params = json!({"search": search}).to_string();
+        let by = (actor.user_id > 0).then_some(actor.user_id);
+        let id = jobs::insert(&self.db.pool, kind, &params, view.ready, by, now_ms()).await?;
+        self.job(actor, id).await
+    }
+
+    pub(crate) async fn run_duplicate_bulk(&self, job: &Job) -> AppResult<&'static str> {
+        let full = jobs::get_with_params(&self.db.pool, job.id).await?;
+        let params: Value = serde_json::from_str(&full.params)
+            .map_err(|e| AppError::Unexpected(format!("job parameters: {e}")))?;
+        let search = params["search"]
+            .as_i64()
+            .ok_or_else(|| AppError::Unexpected("job parameters: no search".into()))?;
+        let merging = job.kind == "duplicates_merge";
+        let actor = self.job_actor(job).await?;
+        check_may_merge(&actor)?;
+        let defs = self.definitions().await?;
+        let mut result: Value = serde_json::from_str(&job.result).unwrap_or(json!({}));
+        for k in ["groups", "removed", "skipped"] {
+            if result.get(k).is_none() {
+                result[k] = json!(0);
+            }
+        }
+        if result.get("failed").is_none() {
+            result["failed"] = json!([]);
+        }
+        let mut cursor = job.cursor;
+        let mut done = job.done;
+        let mut conn = self.db.pool.acquire().await?;
+        loop {
+            if jobs::get(&mut *conn, job.id).await?.cancel_requested {
+                return Ok("cancelled");
+            }
+            let groups = dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
+            let Some(last) = groups.last().map(|g| g.position) else {
+                break;
+            };
+            let mut tx = self.db.begin_write_on(&mut conn).await?;
+            let wanted: Vec<String> = groups.iter().flat_map(|g| g.records.iter().cloned()).collect();
+            let found = bulk_ops::resolve(&mut tx, &wanted).await?;
+            let mut applied_all = Vec::new();
+            for g in &groups {
+                let ids: Vec<i64> = g.records.iter().filter_map(|p| found.get(p).copied()).collect();
+                done += 1;
+                if ids.len() < 2 {
+                    result["skipped"] = json!(result["skipped"].as_i64().unwrap_or(0) + 1);
+                    continue;
+                }
+                let plan = Plan {
+                    main: ids[0],
+                    merge: if merging { ids[1..].to_vec() } else { Vec::new() },
+                    delete: if merging { Vec::new() } else { ids[1..].to_vec() },
+                    choices: Choices::default(),
+                };
+                match self
+                    .apply_plan(&mut tx, &actor, &plan, Some(job.id), &defs, &BTreeMap::new())
+                    .await
+                {
+                    Ok(applied) => {
+                        dup_store::resolve_group(&mut tx, search, g.position, applied.operation).await?;
+                        result["groups"] = json!(result["groups"].as_i64().unwrap_or(0) + 1);
+                        result["removed"] =
+                            json!(result["removed"].as_i64().unwrap_or(0) + applied.removed.len() as i64);
+                        applied_all.push(applied);
+                    }
+                    Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+                        if let Some(list) = result["failed"].as_array_mut()
+                            && list.len() < 1000
+                        {
+                            list.push(json!({"group": g.position, "records": g.records, "reason": e.to_string()}));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            cursor = last;
+            jobs::advance(&mut tx, job.id, cursor, done, &result.to_string(), now_ms()).await?;
+            tx.commit().await?;
+            for a in &applied_all {
+                self.publish_applied(&actor, a);
+            }
+            self.publish_progress(job.id).await;
+        }
+        let ops: Vec<i64> = merge::operation_ids_of_job(&mut conn, job.id).await?;
+        crate::audit::record(
+            &mut conn,
+            &actor,
+            if merging { "bulk_merge" } else { "bulk_delete_duplicates" },
+            "job",
+            Some(&job.id.to_string()),
+            json!({"search": search, "operations": ops.len(), "groups": result["groups"], "removed": result["removed"]}),
+        )
+        .await?;
+        Ok("done")
+    }
+
+    /// Records' operations (merges and deletes naming them), or all, newest first.
+    pub async fn merge_operations(
+        &self,
+        actor: &Actor,
+        job: Option<i64>,
+        record: Option<&str>,
+    ) -> AppResult<Vec<OperationView>> {
+        crate::duplicates::check_may_find(actor)?;
+        let mut conn = self.db.pool.acquire().await?;
+        let ops = merge::operations(&mut conn, job, record, 200).await?;
+        Ok(ops
+            .iter()
+            .map(|o| OperationView::new(o, self.settings.undo_window_ms))
+            .collect())
+    }
+
+    /// One operation.
+    pub async fn merge_operation(&self, actor: &Actor, id: i64) -> AppResult<OperationView> {
+        crate::duplicates::check_may_find(actor)?;
+        let mut conn = self.db.pool.acquire().await?;
+        let (op, _) = merge::operation(&mut conn, self.db.backend, id)
+            .await
+            .map_err(|_| AppError::NotFound(format!("operation {id}")))?;
+        Ok(OperationView::new(&op, self.settings.undo_window_ms))
+    }
+}
+

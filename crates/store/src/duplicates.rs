@@ -1,0 +1,514 @@
+//! Finding duplicate groups (SPEC C7) and storing a search's groups.
+//!
+//! One criterion drives the search: the most selective one the records' indexes serve
+//! (national IDs, external ID, phone, e-mail, a custom field, then names). Its values
+//! shared by two or more records give candidate buckets straight from an index; the other
+//! criteria's values are read for the candidates only and split the buckets further.
+//! When every criterion is a name-like column, one windowed query partitions the records
+//! by all of them at once.
+
+use kartoteka_domain::duplicates::{Criterion, FoundGroup, Grouper};
+use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+
+use crate::bulk_ops::push_json_ids;
+use crate::filter::Where;
+use crate::params::{Param, Sql, json_insert};
+use crate::{Backend, Result};
+
+/// IDs read per statement when loading candidates' values.
+const CHUNK: usize = 20_000;
+
+fn rank(c: &Criterion) -> u8 {
+    match c {
+        Criterion::Field("pesel") => 0,
+        Criterion::Field("nip") => 1,
+        Criterion::Field("regon") => 2,
+        Criterion::Field("external_id") => 3,
+        Criterion::Phone => 4,
+        Criterion::Email => 5,
+        Criterion::Custom(_) => 6,
+        Criterion::Field("display_name") => 7,
+        Criterion::Field("address") => 8,
+        Criterion::Field("last_name") => 9,
+        Criterion::Field("first_name") => 10,
+        Criterion::Field(_) => 11,
+    }
+}
+
+/// The records column holding a single-valued criterion's normalized value.
+fn column(field: &str) -> &'static str {
+    match field {
+        "first_name" => "r.k_first",
+        "last_name" => "r.k_last",
+        "display_name" => "r.k_display",
+        "city" => "r.k_city",
+        "address" => "r.k_address",
+        "nip" => "r.nip",
+        "pesel" => "r.pesel",
+        "regon" => "r.regon",
+        _ => "r.external_id",
+    }
+}
+
+/// `AND r.id IN (the filter's records)`, when limited to a filter.
+fn push_scope(sql: &mut Sql, column: &str, scope: Option<&Where<'_>>) {
+    if let Some(w) = scope {
+        sql.push(&format!(" AND {column} IN (SELECT r.id FROM records r WHERE 1 = 1"));
+        w.push(sql);
+        sql.push(")");
+    }
+}
+
+/// Finds the groups of records equal in every criterion. `custom_ids` maps custom keys to
+/// their definitions' IDs. Members are internal IDs.
+pub async fn find(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    criteria: &[Criterion],
+    custom_ids: &HashMap<String, i64>,
+    scope: Option<&Where<'_>>,
+) -> Result<Vec<FoundGroup>> {
+    let keys: Vec<String> = criteria.iter().map(Criterion::key).collect();
+    let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
+        return Ok(Vec::new());
+    };
+    let mut grouper = Grouper::default();
+    let name_like = criteria
+        .iter()
+        .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
+    if name_like {
+        windowed(conn, criteria, scope, &mut grouper).await?;
+        return Ok(grouper.finish(&keys));
+    }
+    let buckets = driver_buckets(conn, &criteria[driver], custom_ids, scope).await?;
+    let others: Vec<usize> = (0..criteria.len()).filter(|&i| i != driver).collect();
+    if others.is_empty() {
+        for (value, ids) in buckets {
+            grouper.add(&ids, vec![(driver, value)]);
+        }
+        return Ok(grouper.finish(&keys));
+    }
+    // The other criteria's values of every candidate.
+    let mut candidates: Vec<i64> = buckets.iter().flat_map(|(_, ids)| ids.iter().copied()).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let singles: Vec<usize> = others.iter().copied().filter(|&i| !criteria[i].is_multi()).collect();
+    let multi: Option<usize> = others.iter().copied().find(|&i| criteria[i].is_multi());
+    let single_values = load_singles(conn, backend, criteria, &singles, custom_ids, &candidates).await?;
+    let multi_values = match multi {
+        Some(m) => Some(load_multi(conn, backend, &criteria[m], &candidates).await?),
+        None => None,
+    };
+    for (value, ids) in buckets {
+        // Split by the single-valued criteria (records missing one drop out).
+        let mut split: HashMap<&[String], Vec<i64>> = HashMap::new();
+        for id in &ids {
+            if let Some(vals) = single_values.get(id) {
+                split.entry(vals.as_slice()).or_default().push(*id);
+            }
+        }
+        for (vals, members) in split {
+            if members.len() < 2 {
+                continue;
+            }
+            let mut ties: Vec<(usize, String)> = vec![(driver, value.clone())];
+            ties.extend(singles.iter().copied().zip(vals.iter().cloned()));
+            match (&multi_values, multi) {
+                (Some(mv), Some(m)) => {
+                    let mut by_value: HashMap<&str, Vec<i64>> = HashMap::new();
+                    for id in &members {
+                        for v in mv.get(id).into_iter().flatten() {
+                            by_value.entry(v.as_str()).or_default().push(*id);
+                        }
+                    }
+                    for (v, clique) in by_value {
+                        if clique.len() > 1 {
+                            let mut t = ties.clone();
+                            t.push((m, v.to_string()));
+                            grouper.add(&clique, t);
+                        }
+                    }
+                }
+                _ => grouper.add(&members, ties),
+            }
+        }
+    }
+    Ok(grouper.finish(&keys))
+}
+
+/// Every criterion a records column: one query partitions by all of them.
+async fn windowed(
+    conn: &mut AnyConnection,
+    criteria: &[Criterion],
+    scope: Option<&Where<'_>>,
+    grouper: &mut Grouper,
+) -> Result<()> {
+    let cols: Vec<&str> = criteria
+        .iter()
+        .map(|c| match c {
+            Criterion::Field(f) => column(f),
+            _ => "''",
+        })
+        .collect();
+    let mut sql = Sql::new(format!(
+        "SELECT id, {} FROM (SELECT r.id, {}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
+        (0..cols.len()).map(|i| format!("v{i}")).collect::<Vec<_>>().join(", "),
+        cols.iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} AS v{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        cols.join(", ")
+    ));
+    for c in &cols {
+        sql.push(&format!(" AND {c} <> ''"));
+    }
+    push_scope(&mut sql, "r.id", scope);
+    sql.push(") t WHERE n > 1");
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    let mut cliques: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
+    for row in &rows {
+        let id: i64 = row.try_get(0)?;
+        let vals = (0..cols.len())
+            .map(|i| row.try_get::<String, _>(i + 1))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        cliques.entry(vals).or_default().push(id);
+    }
+    for (vals, ids) in cliques {
+        grouper.add(&ids, vals.into_iter().enumerate().collect());
+    }
+    Ok(())
+}
+
+/// The driving criterion's values shared by two or more records, with those records.
+async fn driver_buckets(
+    conn: &mut AnyConnection,
+    c: &Criterion,
+    custom_ids: &HashMap<String, i64>,
+    scope: Option<&Where<'_>>,
+) -> Result<Vec<(String, Vec<i64>)>> {
+    // (value expression, record column, table, extra condition)
+    let (value, record, table, mut cond) = match c {
+        Criterion::Phone => ("number", "record_id", "phones", Sql::new("")),
+        Criterion::Email => ("address_norm", "record_id", "emails", Sql::new("")),
+        Criterion::Field(f) => {
+            let col = column(f).trim_start_matches("r.");
+            (col, "id", "records", Sql::new(format!(" AND {col} <> ''")))
+        }
+        Criterion::Custom(k) => {
+            let mut s = Sql::new(" AND field_id = ");
+            s.bind(custom_ids.get(k).copied().unwrap_or(-1));
+            ("folded", "record_id", "custom_values", s)
+        }
+    };
+    if matches!(c, Criterion::Custom(_)) {
+        cond.push(" AND folded <> ''");
+    }
+    let mut sql = Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"));
+    append(&mut sql, &cond);
+    push_scope(&mut sql, record, scope);
+    sql.push(&format!(" AND {value} IN (SELECT {value} FROM {table} WHERE 1 = 1"));
+    append(&mut sql, &cond);
+    push_scope(&mut sql, record, scope);
+    sql.push(&format!(" GROUP BY {value} HAVING COUNT(*) > 1) ORDER BY {value}"));
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    let mut out: Vec<(String, Vec<i64>)> = Vec::new();
+    for row in &rows {
+        let v: String = row.try_get(0)?;
+        let id: i64 = row.try_get(1)?;
+        match out.last_mut() {
+            Some((last, ids)) if *last == v => ids.push(id),
+            _ => out.push((v, vec![id])),
+        }
+    }
+    Ok(out)
+}
+
+/// Appends a fragment with its parameters.
+fn append(sql: &mut Sql, part: &Sql) {
+    // Renumber the fragment's placeholders after the statement's own.
+    let mut text = part.text.clone();
+    for i in (1..=part.params.len()).rev() {
+        text = text.replace(&format!("${i}"), &format!("${}", sql.params.len() + i));
+    }
+    sql.text.push_str(&text);
+    sql.params.extend(part.params.iter().cloned());
+}
+
+/// The single-valued criteria's values (normalized) of each candidate having all of them.
+async fn load_singles(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    criteria: &[Criterion],
+    singles: &[usize],
+    custom_ids: &HashMap<String, i64>,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    if singles.is_empty() {
+        out.extend(ids.iter().map(|id| (*id, Vec::new())));
+        return Ok(out);
+    }
+    for chunk in ids.chunks(CHUNK) {
+        let mut select = Vec::new();
+        let mut joins = Sql::new("");
+        for (n, &i) in singles.iter().enumerate() {
+            match &criteria[i] {
+                Criterion::Field(f) => select.push(format!("{} AS v{n}", column(f))),
+                Criterion::Custom(k) => {
+                    select.push(format!("c{n}.folded AS v{n}"));
+                    let mut j = Sql::new(format!(
+                        " JOIN custom_values c{n} ON c{n}.record_id = r.id AND c{n}.field_id = "
+                    ));
+                    j.bind(custom_ids.get(k).copied().unwrap_or(-1));
+                    append(&mut joins, &j);
+                }
+                _ => select.push(format!("'' AS v{n}")),
+            }
+        }
+        let mut sql = Sql::new(format!("SELECT r.id, {} FROM records r", select.join(", ")));
+        append(&mut sql, &joins);
+        sql.push(" WHERE r.id IN (");
+        push_json_ids(&mut sql, backend, chunk);
+        sql.push(")");
+        let rows = sql.query().fetch_all(&mut *conn).await?;
+        for row in &rows {
+            let id: i64 = row.try_get(0)?;
+            let mut vals = Vec::with_capacity(singles.len());
+            for n in 0..singles.len() {
+                match row.try_get::<Option<String>, _>(n + 1)? {
+                    Some(v) if !v.is_empty() => vals.push(v),
+                    _ => break,
+                }
+            }
+            if vals.len() == singles.len() {
+                out.insert(id, vals);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each candidate's phones or e-mails (normalized).
+async fn load_multi(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    c: &Criterion,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
+    let (col, table) = match c {
+        Criterion::Email => ("address_norm", "emails"),
+        _ => ("number", "phones"),
+    };
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new(format!("SELECT record_id, {col} FROM {table} WHERE record_id IN ("));
+        push_json_ids(&mut sql, backend, chunk);
+        sql.push(")");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Public ID, kind and creation time of records, by internal ID.
+pub async fn member_facts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<HashMap<i64, (String, String, i64)>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
+        push_json_ids(&mut sql, backend, chunk);
+        sql.push(")");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            out.insert(
+                row.try_get(0)?,
+                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A stored group of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGroup {
+    pub position: i64,
+    pub size: i64,
+    /// Public IDs, oldest first.
+    pub records: Vec<String>,
+    pub ties: serde_json::Value,
+    pub held: String,
+    pub resolved_by: Option<i64>,
+}
+
+/// Stores a search's groups.
+pub async fn save_groups(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    job_id: i64,
+    groups: &[StoredGroup],
+) -> Result<()> {
+    let rows: Vec<Vec<Param>> = groups
+        .iter()
+        .map(|g| {
+            let tie_text = g
+                .ties
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.get(0))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            vec![
+                job_id.into(),
+                g.position.into(),
+                g.size.into(),
+                serde_json::Value::from(g.records.clone()).to_string().into(),
+                g.ties.to_string().into(),
+                tie_text.into(),
+                g.held.clone().into(),
+            ]
+        })
+        .collect();
+    for s in json_insert(
+        "duplicate_groups",
+        &["job_id", "position", "size", "records", "ties", "tie_text", "held"],
+        &rows,
+        backend == Backend::Postgres,
+    ) {
+        s.query().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// How a search's groups are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupSort {
+    /// Largest first (then found order).
+    Size,
+    /// By the first tying value.
+    Value,
+    /// As found.
+    Found,
+}
+
+/// Which of a search's groups to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupShow {
+    All,
+    /// Open groups bulk actions take.
+    Ready,
+    /// Open groups left for manual resolution.
+    Held,
+    Resolved,
+}
+
+fn push_show(sql: &mut Sql, show: GroupShow) {
+    sql.push(match show {
+        GroupShow::All => "",
+        GroupShow::Ready => " AND held = '' AND resolved_by IS NULL",
+        GroupShow::Held => " AND held <> '' AND resolved_by IS NULL",
+        GroupShow::Resolved => " AND resolved_by IS NOT NULL",
+    });
+}
+
+/// One page of a search's groups.
+pub async fn list_groups(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    show: GroupShow,
+    sort: GroupSort,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<StoredGroup>> {
+    let mut sql = Sql::new(
+        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups WHERE job_id = ",
+    );
+    sql.bind(job_id);
+    push_show(&mut sql, show);
+    let dir = if desc { "DESC" } else { "ASC" };
+    sql.push(&match sort {
+        GroupSort::Size => format!(" ORDER BY size {dir}, position"),
+        GroupSort::Value => format!(" ORDER BY tie_text {dir}, position"),
+        GroupSort::Found => format!(" ORDER BY position {dir}"),
+    });
+    sql.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    rows.iter().map(group_from_row).collect()
+}
+
+fn group_from_row(row: &sqlx::any::AnyRow) -> Result<StoredGroup> {
+    Ok(StoredGroup {
+        position: row.try_get(0)?,
+        size: row.try_get(1)?,
+        records: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
+        ties: serde_json::from_str(&row.try_get::<String, _>(3)?)?,
+        held: row.try_get(4)?,
+        resolved_by: row.try_get(5)?,
+    })
+}
+
+/// One group of a search.
+pub async fn group(conn: &mut AnyConnection, job_id: i64, position: i64) -> Result<StoredGroup> {
+    let row = sqlx::query(
+        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups \
+         WHERE job_id = $1 AND position = $2",
+    )
+    .bind(job_id)
+    .bind(position)
+    .fetch_one(&mut *conn)
+    .await?;
+    group_from_row(&row)
+}
+
+/// The number of a search's groups shown by `show`, and the records in them.
+pub async fn count_groups(conn: &mut AnyConnection, job_id: i64, show: GroupShow) -> Result<(i64, i64)> {
+    let mut sql = Sql::new(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM duplicate_groups WHERE job_id = ",
+    );
+    sql.bind(job_id);
+    push_show(&mut sql, show);
+    let row = sql.query().fetch_one(&mut *conn).await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+/// Marks a group resolved by an operation.
+pub async fn resolve_group(conn: &mut AnyConnection, job_id: i64, position: i64, operation: i64) -> Result<()> {
+    sqlx::query("UPDATE duplicate_groups SET resolved_by = $1 WHERE job_id = $2 AND position = $3")
+        .bind(operation)
+        .bind(job_id)
+        .bind(position)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Clears the resolution of groups resolved by an undone operation.
+pub async fn unresolve_groups(conn: &mut AnyConnection, operation: i64) -> Result<()> {
+    sqlx::query("UPDATE duplicate_groups SET resolved_by = NULL WHERE resolved_by = $1")
+        .bind(operation)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Open groups bulk actions take, after position `after`, in order.
+pub async fn ready_after(conn: &mut AnyConnection, job_id: i64, after: i64, limit: i64) -> Result<Vec<StoredGroup>> {
+    let rows = sqlx::query(
+        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups \
+         WHERE job_id = $1 AND position > $2 AND held = '' AND resolved_by IS NULL \
+         ORDER BY position LIMIT $3",
+    )
+    .bind(job_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(group_from_row).collect()
+}

@@ -1,0 +1,541 @@
+//! What hangs off a record, for merges and their undo: snapshots of every row that belongs
+//! to a record (taken generically from the tables `RELATED` lists), restoring them, moving
+//! a removed record's links to the record it merged into, and the operations journal.
+//!
+//! A new table keyed by record must be listed in `RELATED` (snapshotted, restored, and
+//! either moved by `move_links` or deleted with the record) or in `NOT_SNAPSHOT` with a
+//! reason: a test reads the schema's foreign keys and fails on any table listed nowhere.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use crate::bulk_ops::push_json_ids;
+use crate::params::{Param, Sql};
+use crate::{Backend, Result, StoreError};
+
+/// Tables whose rows belong to a record: (table, the column naming the record). Rows of a
+/// removed record are snapshotted and restored by undo. `case_classifiers` belong through
+/// their case.
+pub const RELATED: &[(&str, &str)] = &[
+    ("record_field_changes", "record_id"),
+    ("phones", "record_id"),
+    ("emails", "record_id"),
+    ("custom_values", "record_id"),
+    ("record_tags", "record_id"),
+    ("record_managers", "record_id"),
+    ("record_segments", "record_id"),
+    ("record_relations", "record_id"),
+    ("record_relations", "other_id"),
+    ("cases", "record_id"),
+    ("case_classifiers", "case_id"),
+];
+
+/// Columns referring to records that merges deliberately leave alone, with why.
+pub const NOT_SNAPSHOT: &[(&str, &str, &str)] = &[
+    (
+        "records",
+        "organization_id",
+        "people of a merged organization move to the main record and back (`referrers`)",
+    ),
+    (
+        "import_items",
+        "record_id",
+        "an import's journal: its revert skips records merged away",
+    ),
+];
+
+/// Every row belonging to one record, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// Table name → its rows (`records` holds the record's own row).
+    pub tables: BTreeMap<String, TableRows>,
+    /// Records whose organization this record is.
+    #[serde(default)]
+    pub referrers: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Image {
+    /// A value of the record's own row.
+    pub fn record_value(&self, column: &str) -> Option<&Value> {
+        let t = self.tables.get("records")?;
+        let i = t.columns.iter().position(|c| c == column)?;
+        t.rows.first()?.get(i)
+    }
+
+    /// When each field last changed (from `record_field_changes`).
+    pub fn field_changes(&self) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        if let Some(t) = self.tables.get("record_field_changes") {
+            let f = t.columns.iter().position(|c| c == "field");
+            let a = t.columns.iter().position(|c| c == "changed_at");
+            if let (Some(f), Some(a)) = (f, a) {
+                for row in &t.rows {
+                    if let (Some(Value::String(k)), Some(at)) = (row.get(f), row.get(a).and_then(Value::as_i64)) {
+                        out.insert(k.clone(), at);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColType {
+    Int,
+    Real,
+    Text,
+}
+
+type Columns = Vec<(String, ColType)>;
+
+static COLUMNS: Mutex<Option<HashMap<(bool, String), Columns>>> = Mutex::new(None);
+
+fn col_type(declared: &str) -> ColType {
+    let d = declared.to_ascii_lowercase();
+    if d.contains("int") {
+        ColType::Int
+    } else if d.contains("double") || d.contains("real") || d.contains("float") {
+        ColType::Real
+    } else {
+        ColType::Text
+    }
+}
+
+/// A table's columns and their types, read from the schema once per process and backend.
+async fn columns(conn: &mut AnyConnection, backend: Backend, table: &str) -> Result<Columns> {
+    let key = (backend == Backend::Postgres, table.to_string());
+    if let Some(c) = COLUMNS
+        .lock()
+        .map_err(|_| StoreError::Corrupt("column cache poisoned".into()))?
+        .as_ref()
+        .and_then(|m| m.get(&key))
+    {
+        return Ok(c.clone());
+    }
+    let sql = match backend {
+        Backend::Sqlite => "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
+        Backend::Postgres => {
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_name = $1 AND table_schema = current_schema() ORDER BY ordinal_position"
+        }
+    };
+    let rows = sqlx::query(sql).bind(table).fetch_all(&mut *conn).await?;
+    let cols: Columns = rows
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, col_type(&r.try_get::<String, _>(1)?))))
+        .collect::<Result<_>>()?;
+    if cols.is_empty() {
+        return Err(StoreError::Corrupt(format!("no table {table}")));
+    }
+    COLUMNS
+        .lock()
+        .map_err(|_| StoreError::Corrupt("column cache poisoned".into()))?
+        .get_or_insert_with(HashMap::new)
+        .insert(key, cols.clone());
+    Ok(cols)
+}
+
+fn decode(row: &sqlx::any::AnyRow, i: usize, t: ColType) -> Result<Value> {
+    Ok(match t {
+        ColType::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::from),
+        ColType::Real => row.try_get::<Option<f64>, _>(i)?.map_or(Value::Null, Value::from),
+        ColType::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::from),
+    })
+}
+
+fn param(v: &Value, t: ColType) -> Param {
+    match t {
+        ColType::Int => Param::Int(v.as_i64()),
+        ColType::Real => Param::Real(v.as_f64()),
+        ColType::Text => Param::Text(v.as_str().map(str::to_string)),
+    }
+}
+
+/// Snapshots of the given records (those that exist), by internal ID.
+pub async fn images(conn: &mut AnyConnection, backend: Backend, ids: &[i64]) -> Result<HashMap<i64, Image>> {
+    let mut out: HashMap<i64, Image> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let tables: Vec<(&str, &str)> = std::iter::once(("records", "id")).chain(RELATED.iter().copied()).collect();
+    for (table, col) in tables {
+        let cols = columns(conn, backend, table).await?;
+        let list = cols.iter().map(|(c, _)| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let mut sql = if table == "case_classifiers" {
+            Sql::new(format!(
+                "SELECT k.record_id, {list} FROM case_classifiers t JOIN cases k ON k.id = t.case_id WHERE k.record_id IN ("
+            ))
+        } else {
+            Sql::new(format!("SELECT t.{col}, {list} FROM {table} t WHERE t.{col} IN ("))
+        };
+        push_json_ids(&mut sql, backend, ids);
+        sql.push(")");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            let owner: i64 = row.try_get(0)?;
+            let values = cols
+                .iter()
+                .enumerate()
+                .map(|(i, (_, t))| decode(&row, i + 1, *t))
+                .collect::<Result<Vec<_>>>()?;
+            let image = out.entry(owner).or_default();
+            let t = image.tables.entry(table.to_string()).or_insert_with(|| TableRows {
+                columns: cols.iter().map(|(c, _)| c.clone()).collect(),
+                rows: Vec::new(),
+            });
+            t.rows.push(values);
+        }
+    }
+    let mut sql = Sql::new("SELECT organization_id, id FROM records WHERE organization_id IN (");
+    push_json_ids(&mut sql, backend, ids);
+    sql.push(")");
+    for row in sql.query().fetch_all(&mut *conn).await? {
+        let org: i64 = row.try_get(0)?;
+        if let Some(image) = out.get_mut(&org) {
+            image.referrers.push(row.try_get(1)?);
+        }
+    }
+    // Only records that exist have an image.
+    out.retain(|_, image| image.tables.contains_key("records"));
+    Ok(out)
+}
+
+/// Inserts an image's rows: its record's own row (it comes back with its internal ID) when
+/// `record`, the rows hanging off it when `children`. Restore every record's row before any
+/// children (relations join restored records). Rows already there are skipped.
+pub async fn restore(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    image: &Image,
+    record: bool,
+    children: bool,
+) -> Result<()> {
+    let order = std::iter::once("records").chain(RELATED.iter().map(|(t, _)| *t));
+    let mut done: Vec<&str> = Vec::new();
+    for table in order {
+        let wanted = if table == "records" { record } else { children };
+        if done.contains(&table) || !wanted {
+            continue;
+        }
+        done.push(table);
+        let Some(rows) = image.tables.get(table) else {
+            continue;
+        };
+        let cols = columns(conn, backend, table).await?;
+        let types: Vec<ColType> = rows
+            .columns
+            .iter()
+            .map(|c| {
+                cols.iter()
+                    .find(|(n, _)| n == c)
+                    .map(|(_, t)| *t)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{table}.{c} is gone")))
+            })
+            .collect::<Result<_>>()?;
+        for row in &rows.rows {
+            let mut sql = Sql::new(format!("INSERT INTO {table} ({}) VALUES (", rows.columns.join(", ")));
+            for (i, (v, t)) in row.iter().zip(&types).enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(param(v, *t));
+            }
+            sql.push(") ON CONFLICT DO NOTHING");
+            sql.query().execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites a record's own row from its image (every column but the ID).
+pub async fn restore_row(conn: &mut AnyConnection, backend: Backend, id: i64, image: &Image) -> Result<()> {
+    let Some(rows) = image.tables.get("records") else {
+        return Err(StoreError::Corrupt("snapshot without its record".into()));
+    };
+    let Some(row) = rows.rows.first() else {
+        return Err(StoreError::Corrupt("snapshot without its record".into()));
+    };
+    let cols = columns(conn, backend, "records").await?;
+    let mut sql = Sql::new("UPDATE records SET ");
+    let mut first = true;
+    for (c, v) in rows.columns.iter().zip(row) {
+        if c == "id" {
+            continue;
+        }
+        let Some((_, t)) = cols.iter().find(|(n, _)| n == c) else {
+            continue;
+        };
+        if !first {
+            sql.push(", ");
+        }
+        first = false;
+        sql.push(c).push(" = ").bind(param(v, *t));
+    }
+    sql.push(" WHERE id = ").bind(id);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Deletes every row belonging to a record in the `RELATED` tables (not the record).
+pub async fn clear_related(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    for (table, col) in RELATED {
+        if *table == "case_classifiers" {
+            continue; // with their cases
+        }
+        let sql = format!("DELETE FROM {table} WHERE {col} = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Moves what hangs off `other` to `main` before `other` is deleted: segments united,
+/// cases in campaigns the main record lacks moved (marked with `other`'s public ID), the
+/// classifier history and attempts of cases in campaigns both have added to the main
+/// record's case, relations re-pointed, people of an organization re-pointed.
+pub async fn move_links(conn: &mut AnyConnection, main: i64, other: i64, other_public: &str) -> Result<()> {
+    let statements: [&str; 8] = [
+        "INSERT INTO record_segments (record_id, segment_id, added_at) \
+         SELECT $1, segment_id, added_at FROM record_segments WHERE record_id = $2 ON CONFLICT DO NOTHING",
+        "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3), \
+         case_id = (SELECT m.id FROM cases m JOIN cases o ON o.campaign_id = m.campaign_id \
+                    WHERE m.record_id = $1 AND o.id = case_classifiers.case_id) \
+         WHERE case_id IN (SELECT o.id FROM cases o JOIN cases m ON m.campaign_id = o.campaign_id \
+                           AND m.record_id = $1 WHERE o.record_id = $2)",
+        "UPDATE cases SET attempts = attempts + COALESCE((SELECT o.attempts FROM cases o \
+         WHERE o.record_id = $2 AND o.campaign_id = cases.campaign_id), 0) \
+         WHERE record_id = $1 AND campaign_id IN (SELECT campaign_id FROM cases WHERE record_id = $2)",
+        "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3) \
+         WHERE case_id IN (SELECT id FROM cases WHERE record_id = $2 \
+         AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1))",
+        "UPDATE cases SET record_id = $1, origin_record = COALESCE(origin_record, $3) \
+         WHERE record_id = $2 AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1)",
+        "INSERT INTO record_relations (record_id, other_id, label) SELECT $1, other_id, label \
+         FROM record_relations WHERE record_id = $2 AND other_id <> $1 ON CONFLICT DO NOTHING",
+        "INSERT INTO record_relations (record_id, other_id, label) SELECT record_id, $1, label \
+         FROM record_relations WHERE other_id = $2 AND record_id <> $1 ON CONFLICT DO NOTHING",
+        "UPDATE records SET organization_id = $1 WHERE organization_id = $2 AND id <> $1",
+    ];
+    for s in statements {
+        let q = sqlx::query(s).bind(main).bind(other);
+        let q = if s.contains("$3") { q.bind(other_public) } else { q };
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Points records back at the organization they had before a merge (if still re-pointed).
+pub async fn restore_referrers(conn: &mut AnyConnection, backend: Backend, org: i64, from: i64, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("UPDATE records SET organization_id = ");
+    sql.bind(org).push(" WHERE organization_id = ").bind(from).push(" AND id IN (");
+    push_json_ids(&mut sql, backend, ids);
+    sql.push(")");
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Deletes records (their rows go with them).
+pub async fn delete_records(conn: &mut AnyConnection, backend: Backend, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("DELETE FROM records WHERE id IN (");
+    push_json_ids(&mut sql, backend, ids);
+    sql.push(")");
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// What changed on a record (its memberships and cases, which its version does not cover)
+/// after `at`: the reasons an undo cannot restore it as it was.
+pub async fn changed_after(conn: &mut AnyConnection, id: i64, at: i64) -> Result<Vec<String>> {
+    let checks: [(&str, &str); 3] = [
+        (
+            "SELECT COUNT(*) FROM cases WHERE record_id = $1 AND modified_at > $2",
+            "cases",
+        ),
+        (
+            "SELECT COUNT(*) FROM case_classifiers c JOIN cases k ON k.id = c.case_id \
+             WHERE k.record_id = $1 AND c.at > $2",
+            "case_classifiers",
+        ),
+        (
+            "SELECT COUNT(*) FROM record_segments WHERE record_id = $1 AND added_at > $2",
+            "segments",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (sql, what) in checks {
+        let n: i64 = sqlx::query(sql)
+            .bind(id)
+            .bind(at)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if n > 0 {
+            out.push(what.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// One merge or duplicate delete, as journaled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub id: i64,
+    pub job_id: Option<i64>,
+    /// `merge` or `delete`.
+    pub action: String,
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub main_record_id: Option<i64>,
+    pub main_public_id: String,
+    /// The main record's version right after the operation.
+    pub main_version: Option<i64>,
+    /// Public IDs of the removed records.
+    pub removed: Vec<String>,
+    pub summary: Value,
+    pub undone_at: Option<i64>,
+    pub undone_by: Option<String>,
+    pub purged_at: Option<i64>,
+}
+
+/// What undo restores: the main record before (merges only) and each removed record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub main: Option<Image>,
+    pub removed: Vec<Image>,
+}
+
+/// Journals an operation; answers its ID.
+pub async fn insert_operation(conn: &mut AnyConnection, op: &Operation, snapshot: &Snapshot) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO merge_operations (job_id, action, at, user_id, username, main_record_id, \
+         main_public_id, main_version, removed, summary, snapshot) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(op.job_id)
+    .bind(&op.action)
+    .bind(op.at)
+    .bind(op.user_id)
+    .bind(&op.username)
+    .bind(op.main_record_id)
+    .bind(&op.main_public_id)
+    .bind(op.main_version)
+    .bind(serde_json::to_string(&op.removed)?)
+    .bind(op.summary.to_string())
+    .bind(serde_json::to_string(snapshot)?)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+const OP_COLUMNS: &str = "id, job_id, action, at, user_id, username, main_record_id, main_public_id, \
+     main_version, removed, summary, undone_at, undone_by, purged_at";
+
+fn op_from_row(row: &sqlx::any::AnyRow) -> Result<Operation> {
+    Ok(Operation {
+        id: row.try_get(0)?,
+        job_id: row.try_get(1)?,
+        action: row.try_get(2)?,
+        at: row.try_get(3)?,
+        user_id: row.try_get(4)?,
+        username: row.try_get(5)?,
+        main_record_id: row.try_get(6)?,
+        main_public_id: row.try_get(7)?,
+        main_version: row.try_get(8)?,
+        removed: serde_json::from_str(&row.try_get::<String, _>(9)?)?,
+        summary: serde_json::from_str(&row.try_get::<String, _>(10)?)?,
+        undone_at: row.try_get(11)?,
+        undone_by: row.try_get(12)?,
+        purged_at: row.try_get(13)?,
+    })
+}
+
+/// One operation (with its snapshot unless purged), locked for update on PostgreSQL.
+pub async fn operation(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(Operation, Option<Snapshot>)> {
+    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {OP_COLUMNS}, snapshot FROM merge_operations WHERE id = $1{lock}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *conn).await?;
+    let snapshot = match row.try_get::<Option<String>, _>(14)? {
+        Some(s) => Some(serde_json::from_str(&s)?),
+        None => None,
+    };
+    Ok((op_from_row(&row)?, snapshot))
+}
+
+/// Operations, newest first; those of one job or naming one record when given.
+pub async fn operations(
+    conn: &mut AnyConnection,
+    job: Option<i64>,
+    record: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Operation>> {
+    let mut sql = Sql::new(format!("SELECT {OP_COLUMNS} FROM merge_operations WHERE 1 = 1"));
+    if let Some(j) = job {
+        sql.push(" AND job_id = ").bind(j);
+    }
+    if let Some(r) = record {
+        sql.push(" AND (main_public_id = ").bind(r).push(" OR removed LIKE ").bind(format!("%\"{r}\"%")).push(")");
+    }
+    sql.push(" ORDER BY id DESC LIMIT ").bind(limit);
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    rows.iter().map(op_from_row).collect()
+}
+
+/// Marks an operation undone.
+pub async fn mark_undone(conn: &mut AnyConnection, id: i64, at: i64, by: &str) -> Result<()> {
+    sqlx::query("UPDATE merge_operations SET undone_at = $1, undone_by = $2, snapshot = NULL WHERE id = $3")
+        .bind(at)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops the snapshots of operations older than `before`; answers how many.
+pub async fn purge_snapshots(conn: &mut AnyConnection, before: i64, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE merge_operations SET snapshot = NULL, purged_at = $1 \
+         WHERE at < $2 AND snapshot IS NOT NULL",
+    )
+    .bind(now)
+    .bind(before)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The operations a job made.
+pub async fn operation_ids_of_job(conn: &mut AnyConnection, job: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query("SELECT id FROM merge_operations WHERE job_id = $1 ORDER BY id")
+        .bind(job)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Locks records for a merge (PostgreSQL; SQLite's write transaction holds the database).
+pub async fn lock_ids(conn: &mut AnyConnection, backend: Backend, ids: &[i64]) -> Result<()> {
+    if backend != Backend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("SELECT id FROM records WHERE id IN (");
+    push_json_ids(&mut sql, backend, ids);
+    sql.push(") ORDER BY id FOR UPDATE");
+    sql.query().fetch_all(&mut *conn).await?;
+    Ok(())
+}
