@@ -5,7 +5,7 @@
 mod merge;
 mod undo;
 
-pub use merge::{MergeRequest, MergePreview, OperationView, PreviewField, PreviewMember};
+pub use merge::{MergePreview, MergeRequest, OperationView, PreviewField, PreviewMember};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -127,7 +127,8 @@ impl App {
     ) -> AppResult<JobView> {
         check_may_find(actor)?;
         let custom = self.custom_definitions().await?;
-        let criteria = Criterion::parse_list(criteria, &custom).map_err(|e| AppError::field("criteria", e))?;
+        let criteria =
+            Criterion::parse_list(criteria, &custom).map_err(|e| AppError::field("criteria", e))?;
         if let Some(f) = &filter {
             self.check_filter(f).await?;
         }
@@ -142,7 +143,8 @@ impl App {
                 .map(|v| normalize_exclusion(v, &self.settings.default_region))
                 .collect(),
         };
-        let params = serde_json::to_string(&spec).map_err(|e| AppError::Unexpected(e.to_string()))?;
+        let params =
+            serde_json::to_string(&spec).map_err(|e| AppError::Unexpected(e.to_string()))?;
         let by = (actor.user_id > 0).then_some(actor.user_id);
         let id = jobs::insert(&self.db.pool, "duplicates_find", &params, 1, by, now_ms()).await?;
         self.job(actor, id).await
@@ -179,7 +181,10 @@ impl App {
         )
         .await?;
         let found_at = started.elapsed();
-        let ids: Vec<i64> = found.iter().flat_map(|g| g.members.iter().copied()).collect();
+        let ids: Vec<i64> = found
+            .iter()
+            .flat_map(|g| g.members.iter().copied())
+            .collect();
         let facts = store::member_facts(&mut conn, self.db.backend, &ids).await?;
         let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
         for g in found {
@@ -190,12 +195,19 @@ impl App {
             }
             members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
             let kinds: BTreeSet<&str> = members.iter().map(|m| m.1.as_str()).collect();
-            let reason = held(members.len(), spec.max_group, kinds.len() > 1, &g.ties, &spec.exclusions);
+            let reason = held(
+                members.len(),
+                spec.max_group,
+                kinds.len() > 1,
+                &g.ties,
+                &spec.exclusions,
+            );
             groups.push(StoredGroup {
                 position: 0,
                 size: members.len() as i64,
                 records: members.iter().map(|m| m.0.clone()).collect(),
-                ties: serde_json::to_value(&g.ties).map_err(|e| AppError::Unexpected(e.to_string()))?,
+                ties: serde_json::to_value(&g.ties)
+                    .map_err(|e| AppError::Unexpected(e.to_string()))?,
                 held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
                 resolved_by: None,
             });
@@ -246,7 +258,9 @@ impl App {
         Ok(SearchView {
             job,
             criteria: spec.criteria.iter().map(Criterion::key).collect(),
-            filter: spec.filter.map(|f| serde_json::to_value(f).unwrap_or(Value::Null)),
+            filter: spec
+                .filter
+                .map(|f| serde_json::to_value(f).unwrap_or(Value::Null)),
             groups,
             records,
             ready,
@@ -266,7 +280,12 @@ impl App {
     }
 
     /// One page of a search's groups.
-    pub async fn duplicate_groups(&self, actor: &Actor, id: i64, q: &GroupQuery) -> AppResult<GroupPage> {
+    pub async fn duplicate_groups(
+        &self,
+        actor: &Actor,
+        id: i64,
+        q: &GroupQuery,
+    ) -> AppResult<GroupPage> {
         self.duplicate_search_job(actor, id).await?;
         let show = match q.show.as_deref().unwrap_or("all") {
             "all" => GroupShow::All,
@@ -308,14 +327,21 @@ impl App {
     }
 
     /// One group of a search.
-    pub async fn duplicate_group(&self, actor: &Actor, id: i64, position: i64) -> AppResult<GroupView> {
+    pub async fn duplicate_group(
+        &self,
+        actor: &Actor,
+        id: i64,
+        position: i64,
+    ) -> AppResult<GroupView> {
         self.duplicate_search_job(actor, id).await?;
         let mut conn = self.db.pool.acquire().await?;
         let g = store::group(&mut conn, id, position)
             .await
             .map_err(|_| AppError::NotFound(format!("group {position}")))?;
         let mut views = self.group_views(&mut conn, actor, vec![g]).await?;
-        views.pop().ok_or_else(|| AppError::NotFound(format!("group {position}")))
+        views
+            .pop()
+            .ok_or_else(|| AppError::NotFound(format!("group {position}")))
     }
 
     pub(crate) async fn duplicate_search_job(&self, actor: &Actor, id: i64) -> AppResult<JobView> {
@@ -333,7 +359,10 @@ impl App {
         actor: &Actor,
         groups: Vec<StoredGroup>,
     ) -> AppResult<Vec<GroupView>> {
-        let public: Vec<String> = groups.iter().flat_map(|g| g.records.iter().cloned()).collect();
+        let public: Vec<String> = groups
+            .iter()
+            .flat_map(|g| g.records.iter().cloned())
+            .collect();
         let mut sql = kartoteka_store::params::Sql::new(
             "SELECT public_id, display_name, kind, created_at FROM records WHERE public_id IN (",
         );

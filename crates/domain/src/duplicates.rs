@@ -86,7 +86,10 @@ impl Criterion {
     }
 
     /// Parses a list of 1 to 7 distinct criteria.
-    pub fn parse_list(keys: &[String], custom: &[FieldDefinition]) -> Result<Vec<Criterion>, Invalid> {
+    pub fn parse_list(
+        keys: &[String],
+        custom: &[FieldDefinition],
+    ) -> Result<Vec<Criterion>, Invalid> {
         let keys: Vec<&str> = keys
             .iter()
             .flat_map(|k| k.split(','))
@@ -250,7 +253,13 @@ impl Held {
 /// Whether bulk actions leave a group out: larger than `max_size`, mixing persons and
 /// organizations, or tied only by excluded values (every tie of every criterion is on
 /// the exclusion list, compared normalized).
-pub fn held(size: usize, max_size: usize, mixed_kinds: bool, ties: &Ties, excluded: &BTreeSet<String>) -> Option<Held> {
+pub fn held(
+    size: usize,
+    max_size: usize,
+    mixed_kinds: bool,
+    ties: &Ties,
+    excluded: &BTreeSet<String>,
+) -> Option<Held> {
     if mixed_kinds {
         return Some(Held::MixedKinds);
     }

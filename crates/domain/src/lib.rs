@@ -28,9 +28,9 @@ impl Invalid {
 }
 
 pub mod access;
+pub mod duplicates;
 pub mod field;
 pub mod filter;
 pub mod import;
 pub mod record;
 pub mod time;
-pub mod duplicates;

@@ -54,7 +54,9 @@ fn column(field: &str) -> &'static str {
 /// `AND r.id IN (the filter's records)`, when limited to a filter.
 fn push_scope(sql: &mut Sql, column: &str, scope: Option<&Where<'_>>) {
     if let Some(w) = scope {
-        sql.push(&format!(" AND {column} IN (SELECT r.id FROM records r WHERE 1 = 1"));
+        sql.push(&format!(
+            " AND {column} IN (SELECT r.id FROM records r WHERE 1 = 1"
+        ));
         w.push(sql);
         sql.push(")");
     }
@@ -90,16 +92,31 @@ pub async fn find(
         return Ok(grouper.finish(&keys));
     }
     // The other criteria's values of every candidate.
-    let mut candidates: Vec<i64> = buckets.iter().flat_map(|(_, ids)| ids.iter().copied()).collect();
+    let mut candidates: Vec<i64> = buckets
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
     candidates.sort_unstable();
     candidates.dedup();
-    let singles: Vec<usize> = others.iter().copied().filter(|&i| !criteria[i].is_multi()).collect();
-    let multi: Option<usize> = others.iter().copied().find(|&i| criteria[i].is_multi());
-    let single_values = load_singles(conn, backend, criteria, &singles, custom_ids, &candidates).await?;
-    let multi_values = match multi {
-        Some(m) => Some(load_multi(conn, backend, &criteria[m], &candidates).await?),
-        None => None,
-    };
+    let singles: Vec<usize> = others
+        .iter()
+        .copied()
+        .filter(|&i| !criteria[i].is_multi())
+        .collect();
+    let multis: Vec<usize> = others
+        .iter()
+        .copied()
+        .filter(|&i| criteria[i].is_multi())
+        .collect();
+    let single_values =
+        load_singles(conn, backend, criteria, &singles, custom_ids, &candidates).await?;
+    let mut multi_values = Vec::with_capacity(multis.len());
+    for &m in &multis {
+        multi_values.push((
+            m,
+            load_multi(conn, backend, &criteria[m], &candidates).await?,
+        ));
+    }
     for (value, ids) in buckets {
         // Split by the single-valued criteria (records missing one drop out).
         let mut split: HashMap<&[String], Vec<i64>> = HashMap::new();
@@ -114,27 +131,37 @@ pub async fn find(
             }
             let mut ties: Vec<(usize, String)> = vec![(driver, value.clone())];
             ties.extend(singles.iter().copied().zip(vals.iter().cloned()));
-            match (&multi_values, multi) {
-                (Some(mv), Some(m)) => {
-                    let mut by_value: HashMap<&str, Vec<i64>> = HashMap::new();
-                    for id in &members {
-                        for v in mv.get(id).into_iter().flatten() {
-                            by_value.entry(v.as_str()).or_default().push(*id);
-                        }
-                    }
-                    for (v, clique) in by_value {
-                        if clique.len() > 1 {
-                            let mut t = ties.clone();
-                            t.push((m, v.to_string()));
-                            grouper.add(&clique, t);
-                        }
-                    }
-                }
-                _ => grouper.add(&members, ties),
-            }
+            refine(&mut grouper, &members, &multi_values, ties);
         }
     }
     Ok(grouper.finish(&keys))
+}
+
+/// Splits a clique further by each remaining many-valued criterion (records sharing one of
+/// its values), then adds what is left.
+fn refine(
+    grouper: &mut Grouper,
+    members: &[i64],
+    multis: &[(usize, HashMap<i64, Vec<String>>)],
+    ties: Vec<(usize, String)>,
+) {
+    let Some(((m, values), rest)) = multis.split_first() else {
+        grouper.add(members, ties);
+        return;
+    };
+    let mut by_value: HashMap<&str, Vec<i64>> = HashMap::new();
+    for id in members {
+        for v in values.get(id).into_iter().flatten() {
+            by_value.entry(v.as_str()).or_default().push(*id);
+        }
+    }
+    for (v, clique) in by_value {
+        if clique.len() > 1 {
+            let mut t = ties.clone();
+            t.push((*m, v.to_string()));
+            refine(grouper, &clique, rest, t);
+        }
+    }
 }
 
 /// Every criterion a records column: one query partitions by all of them.
@@ -153,7 +180,10 @@ async fn windowed(
         .collect();
     let mut sql = Sql::new(format!(
         "SELECT id, {} FROM (SELECT r.id, {}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
-        (0..cols.len()).map(|i| format!("v{i}")).collect::<Vec<_>>().join(", "),
+        (0..cols.len())
+            .map(|i| format!("v{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         cols.iter()
             .enumerate()
             .map(|(i, c)| format!("{c} AS v{i}"))
@@ -208,10 +238,14 @@ async fn driver_buckets(
     let mut sql = Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"));
     append(&mut sql, &cond);
     push_scope(&mut sql, record, scope);
-    sql.push(&format!(" AND {value} IN (SELECT {value} FROM {table} WHERE 1 = 1"));
+    sql.push(&format!(
+        " AND {value} IN (SELECT {value} FROM {table} WHERE 1 = 1"
+    ));
     append(&mut sql, &cond);
     push_scope(&mut sql, record, scope);
-    sql.push(&format!(" GROUP BY {value} HAVING COUNT(*) > 1) ORDER BY {value}"));
+    sql.push(&format!(
+        " GROUP BY {value} HAVING COUNT(*) > 1) ORDER BY {value}"
+    ));
     let rows = sql.query().fetch_all(&mut *conn).await?;
     let mut out: Vec<(String, Vec<i64>)> = Vec::new();
     for row in &rows {
@@ -303,11 +337,15 @@ async fn load_multi(
     };
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
-        let mut sql = Sql::new(format!("SELECT record_id, {col} FROM {table} WHERE record_id IN ("));
+        let mut sql = Sql::new(format!(
+            "SELECT record_id, {col} FROM {table} WHERE record_id IN ("
+        ));
         push_json_ids(&mut sql, backend, chunk);
         sql.push(")");
         for row in sql.query().fetch_all(&mut *conn).await? {
-            out.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+            out.entry(row.try_get(0)?)
+                .or_default()
+                .push(row.try_get(1)?);
         }
     }
     Ok(out)
@@ -368,7 +406,9 @@ pub async fn save_groups(
                 job_id.into(),
                 g.position.into(),
                 g.size.into(),
-                serde_json::Value::from(g.records.clone()).to_string().into(),
+                serde_json::Value::from(g.records.clone())
+                    .to_string()
+                    .into(),
                 g.ties.to_string().into(),
                 tie_text.into(),
                 g.held.clone().into(),
@@ -377,7 +417,9 @@ pub async fn save_groups(
         .collect();
     for s in json_insert(
         "duplicate_groups",
-        &["job_id", "position", "size", "records", "ties", "tie_text", "held"],
+        &[
+            "job_id", "position", "size", "records", "ties", "tie_text", "held",
+        ],
         &rows,
         backend == Backend::Postgres,
     ) {
@@ -438,7 +480,10 @@ pub async fn list_groups(
         GroupSort::Value => format!(" ORDER BY tie_text {dir}, position"),
         GroupSort::Found => format!(" ORDER BY position {dir}"),
     });
-    sql.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+    sql.push(" LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
     let rows = sql.query().fetch_all(&mut *conn).await?;
     rows.iter().map(group_from_row).collect()
 }
@@ -468,9 +513,13 @@ pub async fn group(conn: &mut AnyConnection, job_id: i64, position: i64) -> Resu
 }
 
 /// The number of a search's groups shown by `show`, and the records in them.
-pub async fn count_groups(conn: &mut AnyConnection, job_id: i64, show: GroupShow) -> Result<(i64, i64)> {
+pub async fn count_groups(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    show: GroupShow,
+) -> Result<(i64, i64)> {
     let mut sql = Sql::new(
-        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM duplicate_groups WHERE job_id = ",
+        "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM duplicate_groups WHERE job_id = ",
     );
     sql.bind(job_id);
     push_show(&mut sql, show);
@@ -479,7 +528,12 @@ pub async fn count_groups(conn: &mut AnyConnection, job_id: i64, show: GroupShow
 }
 
 /// Marks a group resolved by an operation.
-pub async fn resolve_group(conn: &mut AnyConnection, job_id: i64, position: i64, operation: i64) -> Result<()> {
+pub async fn resolve_group(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    position: i64,
+    operation: i64,
+) -> Result<()> {
     sqlx::query("UPDATE duplicate_groups SET resolved_by = $1 WHERE job_id = $2 AND position = $3")
         .bind(operation)
         .bind(job_id)
@@ -499,7 +553,12 @@ pub async fn unresolve_groups(conn: &mut AnyConnection, operation: i64) -> Resul
 }
 
 /// Open groups bulk actions take, after position `after`, in order.
-pub async fn ready_after(conn: &mut AnyConnection, job_id: i64, after: i64, limit: i64) -> Result<Vec<StoredGroup>> {
+pub async fn ready_after(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<StoredGroup>> {
     let rows = sqlx::query(
         "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups \
          WHERE job_id = $1 AND position > $2 AND held = '' AND resolved_by IS NULL \

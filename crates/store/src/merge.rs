@@ -79,7 +79,9 @@ impl Image {
             let a = t.columns.iter().position(|c| c == "changed_at");
             if let (Some(f), Some(a)) = (f, a) {
                 for row in &t.rows {
-                    if let (Some(Value::String(k)), Some(at)) = (row.get(f), row.get(a).and_then(Value::as_i64)) {
+                    if let (Some(Value::String(k)), Some(at)) =
+                        (row.get(f), row.get(a).and_then(Value::as_i64))
+                    {
                         out.insert(k.clone(), at);
                     }
                 }
@@ -132,7 +134,12 @@ async fn columns(conn: &mut AnyConnection, backend: Backend, table: &str) -> Res
     let rows = sqlx::query(sql).bind(table).fetch_all(&mut *conn).await?;
     let cols: Columns = rows
         .iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?, col_type(&r.try_get::<String, _>(1)?))))
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>(0)?,
+                col_type(&r.try_get::<String, _>(1)?),
+            ))
+        })
         .collect::<Result<_>>()?;
     if cols.is_empty() {
         return Err(StoreError::Corrupt(format!("no table {table}")));
@@ -147,9 +154,15 @@ async fn columns(conn: &mut AnyConnection, backend: Backend, table: &str) -> Res
 
 fn decode(row: &sqlx::any::AnyRow, i: usize, t: ColType) -> Result<Value> {
     Ok(match t {
-        ColType::Int => row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::from),
-        ColType::Real => row.try_get::<Option<f64>, _>(i)?.map_or(Value::Null, Value::from),
-        ColType::Text => row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::from),
+        ColType::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, Value::from),
+        ColType::Real => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(Value::Null, Value::from),
+        ColType::Text => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(Value::Null, Value::from),
     })
 }
 
@@ -162,21 +175,33 @@ fn param(v: &Value, t: ColType) -> Param {
 }
 
 /// Snapshots of the given records (those that exist), by internal ID.
-pub async fn images(conn: &mut AnyConnection, backend: Backend, ids: &[i64]) -> Result<HashMap<i64, Image>> {
+pub async fn images(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<HashMap<i64, Image>> {
     let mut out: HashMap<i64, Image> = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
     }
-    let tables: Vec<(&str, &str)> = std::iter::once(("records", "id")).chain(RELATED.iter().copied()).collect();
+    let tables: Vec<(&str, &str)> = std::iter::once(("records", "id"))
+        .chain(RELATED.iter().copied())
+        .collect();
     for (table, col) in tables {
         let cols = columns(conn, backend, table).await?;
-        let list = cols.iter().map(|(c, _)| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let list = cols
+            .iter()
+            .map(|(c, _)| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut sql = if table == "case_classifiers" {
             Sql::new(format!(
                 "SELECT k.record_id, {list} FROM case_classifiers t JOIN cases k ON k.id = t.case_id WHERE k.record_id IN ("
             ))
         } else {
-            Sql::new(format!("SELECT t.{col}, {list} FROM {table} t WHERE t.{col} IN ("))
+            Sql::new(format!(
+                "SELECT t.{col}, {list} FROM {table} t WHERE t.{col} IN ("
+            ))
         };
         push_json_ids(&mut sql, backend, ids);
         sql.push(")");
@@ -188,10 +213,13 @@ pub async fn images(conn: &mut AnyConnection, backend: Backend, ids: &[i64]) -> 
                 .map(|(i, (_, t))| decode(&row, i + 1, *t))
                 .collect::<Result<Vec<_>>>()?;
             let image = out.entry(owner).or_default();
-            let t = image.tables.entry(table.to_string()).or_insert_with(|| TableRows {
-                columns: cols.iter().map(|(c, _)| c.clone()).collect(),
-                rows: Vec::new(),
-            });
+            let t = image
+                .tables
+                .entry(table.to_string())
+                .or_insert_with(|| TableRows {
+                    columns: cols.iter().map(|(c, _)| c.clone()).collect(),
+                    rows: Vec::new(),
+                });
             t.rows.push(values);
         }
     }
@@ -242,7 +270,10 @@ pub async fn restore(
             })
             .collect::<Result<_>>()?;
         for row in &rows.rows {
-            let mut sql = Sql::new(format!("INSERT INTO {table} ({}) VALUES (", rows.columns.join(", ")));
+            let mut sql = Sql::new(format!(
+                "INSERT INTO {table} ({}) VALUES (",
+                rows.columns.join(", ")
+            ));
             for (i, (v, t)) in row.iter().zip(&types).enumerate() {
                 if i > 0 {
                     sql.push(", ");
@@ -257,7 +288,12 @@ pub async fn restore(
 }
 
 /// Rewrites a record's own row from its image (every column but the ID).
-pub async fn restore_row(conn: &mut AnyConnection, backend: Backend, id: i64, image: &Image) -> Result<()> {
+pub async fn restore_row(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    image: &Image,
+) -> Result<()> {
     let Some(rows) = image.tables.get("records") else {
         return Err(StoreError::Corrupt("snapshot without its record".into()));
     };
@@ -292,7 +328,10 @@ pub async fn clear_related(conn: &mut AnyConnection, id: i64) -> Result<()> {
             continue; // with their cases
         }
         let sql = format!("DELETE FROM {table} WHERE {col} = $1");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -301,7 +340,12 @@ pub async fn clear_related(conn: &mut AnyConnection, id: i64) -> Result<()> {
 /// cases in campaigns the main record lacks moved (marked with `other`'s public ID), the
 /// classifier history and attempts of cases in campaigns both have added to the main
 /// record's case, relations re-pointed, people of an organization re-pointed.
-pub async fn move_links(conn: &mut AnyConnection, main: i64, other: i64, other_public: &str) -> Result<()> {
+pub async fn move_links(
+    conn: &mut AnyConnection,
+    main: i64,
+    other: i64,
+    other_public: &str,
+) -> Result<()> {
     let statements: [&str; 8] = [
         "INSERT INTO record_segments (record_id, segment_id, added_at) \
          SELECT $1, segment_id, added_at FROM record_segments WHERE record_id = $2 ON CONFLICT DO NOTHING",
@@ -326,19 +370,32 @@ pub async fn move_links(conn: &mut AnyConnection, main: i64, other: i64, other_p
     ];
     for s in statements {
         let q = sqlx::query(s).bind(main).bind(other);
-        let q = if s.contains("$3") { q.bind(other_public) } else { q };
+        let q = if s.contains("$3") {
+            q.bind(other_public)
+        } else {
+            q
+        };
         q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// Points records back at the organization they had before a merge (if still re-pointed).
-pub async fn restore_referrers(conn: &mut AnyConnection, backend: Backend, org: i64, from: i64, ids: &[i64]) -> Result<()> {
+pub async fn restore_referrers(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org: i64,
+    from: i64,
+    ids: &[i64],
+) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
     let mut sql = Sql::new("UPDATE records SET organization_id = ");
-    sql.bind(org).push(" WHERE organization_id = ").bind(from).push(" AND id IN (");
+    sql.bind(org)
+        .push(" WHERE organization_id = ")
+        .bind(from)
+        .push(" AND id IN (");
     push_json_ids(&mut sql, backend, ids);
     sql.push(")");
     sql.query().execute(&mut *conn).await?;
@@ -420,7 +477,11 @@ pub struct Snapshot {
 }
 
 /// Journals an operation; answers its ID.
-pub async fn insert_operation(conn: &mut AnyConnection, op: &Operation, snapshot: &Snapshot) -> Result<i64> {
+pub async fn insert_operation(
+    conn: &mut AnyConnection,
+    op: &Operation,
+    snapshot: &Snapshot,
+) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO merge_operations (job_id, action, at, user_id, username, main_record_id, \
          main_public_id, main_version, removed, summary, snapshot) \
@@ -465,10 +526,21 @@ fn op_from_row(row: &sqlx::any::AnyRow) -> Result<Operation> {
 }
 
 /// One operation (with its snapshot unless purged), locked for update on PostgreSQL.
-pub async fn operation(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(Operation, Option<Snapshot>)> {
-    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+pub async fn operation(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+) -> Result<(Operation, Option<Snapshot>)> {
+    let lock = if backend == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     let sql = format!("SELECT {OP_COLUMNS}, snapshot FROM merge_operations WHERE id = $1{lock}");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&mut *conn).await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let snapshot = match row.try_get::<Option<String>, _>(14)? {
         Some(s) => Some(serde_json::from_str(&s)?),
         None => None,
@@ -483,12 +555,18 @@ pub async fn operations(
     record: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Operation>> {
-    let mut sql = Sql::new(format!("SELECT {OP_COLUMNS} FROM merge_operations WHERE 1 = 1"));
+    let mut sql = Sql::new(format!(
+        "SELECT {OP_COLUMNS} FROM merge_operations WHERE 1 = 1"
+    ));
     if let Some(j) = job {
         sql.push(" AND job_id = ").bind(j);
     }
     if let Some(r) = record {
-        sql.push(" AND (main_public_id = ").bind(r).push(" OR removed LIKE ").bind(format!("%\"{r}\"%")).push(")");
+        sql.push(" AND (main_public_id = ")
+            .bind(r)
+            .push(" OR removed LIKE ")
+            .bind(format!("%\"{r}\"%"))
+            .push(")");
     }
     sql.push(" ORDER BY id DESC LIMIT ").bind(limit);
     let rows = sql.query().fetch_all(&mut *conn).await?;
@@ -497,12 +575,14 @@ pub async fn operations(
 
 /// Marks an operation undone.
 pub async fn mark_undone(conn: &mut AnyConnection, id: i64, at: i64, by: &str) -> Result<()> {
-    sqlx::query("UPDATE merge_operations SET undone_at = $1, undone_by = $2, snapshot = NULL WHERE id = $3")
-        .bind(at)
-        .bind(by)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE merge_operations SET undone_at = $1, undone_by = $2, snapshot = NULL WHERE id = $3",
+    )
+    .bind(at)
+    .bind(by)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 use kartoteka_domain::duplicates::{Choices, Member, differing, merge_data, value_source};
 use kartoteka_domain::record::{RecordData, diff};
 use kartoteka_domain::time::{now_ms, to_rfc3339};
+use kartoteka_store::bulk_ops;
 use kartoteka_store::cards::{self, Card};
 use kartoteka_store::duplicates as dup_store;
 use kartoteka_store::jobs::{self, Job};
 use kartoteka_store::merge::{self, Image, Operation, Snapshot};
-use kartoteka_store::bulk_ops;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -172,7 +172,10 @@ fn members_of(cards: &[&Card], images: &HashMap<i64, Image>) -> Vec<Member> {
             public_id: c.public_id.clone(),
             data: c.data.clone(),
             created_at: c.created_at,
-            changed: images.get(&c.id).map(Image::field_changes).unwrap_or_default(),
+            changed: images
+                .get(&c.id)
+                .map(Image::field_changes)
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -197,7 +200,11 @@ fn data_json(data: &RecordData) -> Value {
 
 impl App {
     /// Resolves a hand-made request into a plan (IDs, main record) and the cards involved.
-    async fn plan_of(&self, conn: &mut AnyConnection, req: &MergeRequest) -> AppResult<(Plan, Vec<Card>)> {
+    async fn plan_of(
+        &self,
+        conn: &mut AnyConnection,
+        req: &MergeRequest,
+    ) -> AppResult<(Plan, Vec<Card>)> {
         let mut wanted: Vec<String> = req.records.clone();
         if let Some(m) = &req.main
             && !wanted.contains(m)
@@ -224,7 +231,10 @@ impl App {
                 format!("no record {missing}"),
             ));
         }
-        let ids: Vec<i64> = wanted.iter().filter_map(|p| found.get(p).copied()).collect();
+        let ids: Vec<i64> = wanted
+            .iter()
+            .filter_map(|p| found.get(p).copied())
+            .collect();
         let cards = cards::by_ids(&mut *conn, self.db.backend, &ids).await?;
         let main_pid = match &req.main {
             Some(m) => m.clone(),
@@ -233,7 +243,9 @@ impl App {
                 .filter(|c| !req.delete.contains(&c.public_id))
                 .min_by(|a, b| (a.created_at, &a.public_id).cmp(&(b.created_at, &b.public_id)))
                 .map(|c| c.public_id.clone())
-                .ok_or_else(|| AppError::invalid("main", "required", "no record is left to keep"))?,
+                .ok_or_else(|| {
+                    AppError::invalid("main", "required", "no record is left to keep")
+                })?,
         };
         if req.delete.contains(&main_pid) {
             return Err(AppError::invalid(
@@ -244,7 +256,8 @@ impl App {
         }
         let id_of = |p: &String| found.get(p).copied();
         let plan = Plan {
-            main: id_of(&main_pid).ok_or_else(|| AppError::invalid("main", "not_found", "no such record"))?,
+            main: id_of(&main_pid)
+                .ok_or_else(|| AppError::invalid("main", "not_found", "no such record"))?,
             merge: wanted
                 .iter()
                 .filter(|p| **p != main_pid && !req.delete.contains(p))
@@ -257,7 +270,11 @@ impl App {
     }
 
     /// What merging the request would do, without doing it.
-    pub async fn merge_preview(&self, actor: &Actor, req: &MergeRequest) -> AppResult<MergePreview> {
+    pub async fn merge_preview(
+        &self,
+        actor: &Actor,
+        req: &MergeRequest,
+    ) -> AppResult<MergePreview> {
         check_may_merge(actor)?;
         let mut conn = self.db.pool.acquire().await?;
         let (plan, cards) = self.plan_of(&mut conn, req).await?;
@@ -285,7 +302,8 @@ impl App {
         let fields = differing(&members)
             .into_iter()
             .map(|(k, values)| PreviewField {
-                chosen: value_source(&members, &k, &plan.choices).map(|i| members[i].public_id.clone()),
+                chosen: value_source(&members, &k, &plan.choices)
+                    .map(|i| members[i].public_id.clone()),
                 values: values
                     .iter()
                     .map(|(r, v)| json!({"record": r, "value": show(&k, v)}))
@@ -339,7 +357,11 @@ impl App {
     }
 
     /// Merges (and deletes) records chosen by hand, in one transaction and one operation.
-    pub async fn merge_records(&self, actor: &Actor, req: &MergeRequest) -> AppResult<OperationView> {
+    pub async fn merge_records(
+        &self,
+        actor: &Actor,
+        req: &MergeRequest,
+    ) -> AppResult<OperationView> {
         check_may_merge(actor)?;
         let defs = self.definitions().await?;
         let mut tx = self.db.begin_write().await?;
@@ -421,7 +443,12 @@ impl App {
             }
         }
         let main = by_id[&plan.main];
-        if let Some(other) = plan.merge.iter().map(|i| by_id[i]).find(|c| c.kind != main.kind) {
+        if let Some(other) = plan
+            .merge
+            .iter()
+            .map(|i| by_id[i])
+            .find(|c| c.kind != main.kind)
+        {
             return Err(AppError::invalid(
                 "records",
                 "mixed_kinds",
@@ -448,8 +475,16 @@ impl App {
             let (data, sources) = merge_data(&members, &plan.choices);
             let changes = diff(&main.data, &data);
             if !changes.is_empty() {
-                main_version =
-                    crate::imports::write_update(tx, main, &data, &changes, &defs.custom_ids, now, by).await?;
+                main_version = crate::imports::write_update(
+                    tx,
+                    main,
+                    &data,
+                    &changes,
+                    &defs.custom_ids,
+                    now,
+                    by,
+                )
+                .await?;
                 changed = changes.iter().map(|c| c.field.clone()).collect();
             }
             for i in &plan.merge {
@@ -468,20 +503,32 @@ impl App {
         }
         let removed_ids: Vec<i64> = plan.merge.iter().chain(&plan.delete).copied().collect();
         merge::delete_records(&mut *tx, self.db.backend, &removed_ids).await?;
-        let pid = |ids: &[i64]| -> Vec<String> { ids.iter().map(|i| by_id[i].public_id.clone()).collect() };
+        let pid = |ids: &[i64]| -> Vec<String> {
+            ids.iter().map(|i| by_id[i].public_id.clone()).collect()
+        };
         let merged = pid(&plan.merge);
         let deleted = pid(&plan.delete);
         summary["merged"] = json!(merged);
         summary["deleted"] = json!(deleted);
         let snapshot = Snapshot {
-            main: (!plan.merge.is_empty()).then(|| images.get(&plan.main).cloned()).flatten(),
-            removed: removed_ids.iter().filter_map(|i| images.get(i).cloned()).collect(),
+            main: (!plan.merge.is_empty())
+                .then(|| images.get(&plan.main).cloned())
+                .flatten(),
+            removed: removed_ids
+                .iter()
+                .filter_map(|i| images.get(i).cloned())
+                .collect(),
         };
         let removed: Vec<String> = merged.iter().chain(&deleted).cloned().collect();
         let op = Operation {
             id: 0,
             job_id: job,
-            action: if plan.merge.is_empty() { "delete" } else { "merge" }.into(),
+            action: if plan.merge.is_empty() {
+                "delete"
+            } else {
+                "merge"
+            }
+            .into(),
             at: now,
             user_id: by,
             username: actor.username.clone(),
@@ -516,7 +563,9 @@ impl App {
         check_may_merge(actor)?;
         let view = self.duplicate_search(actor, search).await?;
         if view.job.state != "done" {
-            return Err(conflict(format!("duplicate search {search} has not finished")));
+            return Err(conflict(format!(
+                "duplicate search {search} has not finished"
+            )));
         }
         let kind = match action {
             "merge" => "duplicates_merge",
@@ -572,16 +621,24 @@ impl App {
             if jobs::get(&mut *conn, job.id).await?.cancel_requested {
                 return Ok("cancelled");
             }
-            let groups = dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
+            let groups =
+                dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
             let Some(last) = groups.last().map(|g| g.position) else {
                 break;
             };
             let mut tx = self.db.begin_write_on(&mut conn).await?;
-            let wanted: Vec<String> = groups.iter().flat_map(|g| g.records.iter().cloned()).collect();
+            let wanted: Vec<String> = groups
+                .iter()
+                .flat_map(|g| g.records.iter().cloned())
+                .collect();
             let found = bulk_ops::resolve(&mut tx, &wanted).await?;
             let mut applied_all = Vec::new();
             for g in &groups {
-                let ids: Vec<i64> = g.records.iter().filter_map(|p| found.get(p).copied()).collect();
+                let ids: Vec<i64> = g
+                    .records
+                    .iter()
+                    .filter_map(|p| found.get(p).copied())
+                    .collect();
                 done += 1;
                 if ids.len() < 2 {
                     result["skipped"] = json!(result["skipped"].as_i64().unwrap_or(0) + 1);
@@ -589,19 +646,36 @@ impl App {
                 }
                 let plan = Plan {
                     main: ids[0],
-                    merge: if merging { ids[1..].to_vec() } else { Vec::new() },
-                    delete: if merging { Vec::new() } else { ids[1..].to_vec() },
+                    merge: if merging {
+                        ids[1..].to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                    delete: if merging {
+                        Vec::new()
+                    } else {
+                        ids[1..].to_vec()
+                    },
                     choices: Choices::default(),
                 };
                 match self
-                    .apply_plan(&mut tx, &actor, &plan, Some(job.id), &defs, &BTreeMap::new())
+                    .apply_plan(
+                        &mut tx,
+                        &actor,
+                        &plan,
+                        Some(job.id),
+                        &defs,
+                        &BTreeMap::new(),
+                    )
                     .await
                 {
                     Ok(applied) => {
-                        dup_store::resolve_group(&mut tx, search, g.position, applied.operation).await?;
+                        dup_store::resolve_group(&mut tx, search, g.position, applied.operation)
+                            .await?;
                         result["groups"] = json!(result["groups"].as_i64().unwrap_or(0) + 1);
-                        result["removed"] =
-                            json!(result["removed"].as_i64().unwrap_or(0) + applied.removed.len() as i64);
+                        result["removed"] = json!(
+                            result["removed"].as_i64().unwrap_or(0) + applied.removed.len() as i64
+                        );
                         applied_all.push(applied);
                     }
                     Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
@@ -661,4 +735,3 @@ impl App {
         Ok(OperationView::new(&op, self.settings.undo_window_ms))
     }
 }
-

@@ -50,7 +50,9 @@ impl App {
         // The removed records must not exist again.
         let back = kartoteka_store::bulk_ops::resolve(&mut tx, &op.removed).await?;
         if let Some(p) = back.keys().next() {
-            return Err(refused(format!("record {p} exists again; nothing was undone")));
+            return Err(refused(format!(
+                "record {p} exists again; nothing was undone"
+            )));
         }
         let mut main_version = None;
         if let Some(main_image) = &snapshot.main {

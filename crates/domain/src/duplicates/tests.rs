@@ -11,18 +11,37 @@ fn parses_criteria() {
     let c = Criterion::parse_list(&keys(&["phone,last_name", "city"]), &[]).unwrap();
     assert_eq!(
         c,
-        vec![Criterion::Phone, Criterion::Field("last_name"), Criterion::Field("city")]
+        vec![
+            Criterion::Phone,
+            Criterion::Field("last_name"),
+            Criterion::Field("city")
+        ]
     );
-    assert_eq!(Criterion::parse_list(&keys(&["phone", "phones"]), &[]).unwrap().len(), 1);
+    assert_eq!(
+        Criterion::parse_list(&keys(&["phone", "phones"]), &[])
+            .unwrap()
+            .len(),
+        1
+    );
     let e = Criterion::parse_list(&keys(&["shoe_size"]), &[]).unwrap_err();
     assert_eq!(e.code, "invalid_criterion");
     assert!(e.message.contains("shoe_size"));
     let e = Criterion::parse_list(&[], &[]).unwrap_err();
     assert_eq!(e.code, "required");
     let eight = keys(&[
-        "phone", "email", "first_name", "last_name", "city", "pesel", "nip", "regon",
+        "phone",
+        "email",
+        "first_name",
+        "last_name",
+        "city",
+        "pesel",
+        "nip",
+        "regon",
     ]);
-    assert_eq!(Criterion::parse_list(&eight, &[]).unwrap_err().code, "too_many");
+    assert_eq!(
+        Criterion::parse_list(&eight, &[]).unwrap_err().code,
+        "too_many"
+    );
     assert_eq!(Criterion::parse_list(&eight[..7], &[]).unwrap().len(), 7);
     assert!(Criterion::parse("custom.x", &[]).is_err());
 }
@@ -58,13 +77,23 @@ fn groups_join_through_long_chains() {
 #[test]
 fn held_groups() {
     let mut ties = Ties::new();
-    ties.entry("phone".into()).or_default().insert("+48221234567".into());
+    ties.entry("phone".into())
+        .or_default()
+        .insert("+48221234567".into());
     let excluded: BTreeSet<String> = ["+48221234567".to_string()].into();
     assert_eq!(held(2, 10, false, &ties, &excluded), Some(Held::Excluded));
     assert_eq!(held(2, 10, false, &ties, &BTreeSet::new()), None);
-    assert_eq!(held(11, 10, false, &ties, &BTreeSet::new()), Some(Held::TooLarge));
-    assert_eq!(held(2, 10, true, &ties, &BTreeSet::new()), Some(Held::MixedKinds));
-    ties.entry("phone".into()).or_default().insert("+48600100200".into());
+    assert_eq!(
+        held(11, 10, false, &ties, &BTreeSet::new()),
+        Some(Held::TooLarge)
+    );
+    assert_eq!(
+        held(2, 10, true, &ties, &BTreeSet::new()),
+        Some(Held::MixedKinds)
+    );
+    ties.entry("phone".into())
+        .or_default()
+        .insert("+48600100200".into());
     assert_eq!(held(2, 10, false, &ties, &excluded), None);
 }
 
@@ -100,18 +129,35 @@ fn member(id: &str, created: i64, fields: &[(&str, &str, i64)]) -> Member {
 
 #[test]
 fn merge_takes_the_most_recently_changed_value() {
-    let mut a = member("AAAAAAAA", 100, &[("city", "Kraków", 0), ("last_name", "Nowak", 500)]);
+    let mut a = member(
+        "AAAAAAAA",
+        100,
+        &[("city", "Kraków", 0), ("last_name", "Nowak", 500)],
+    );
     let mut b = member(
         "BBBBBBBB",
         200,
-        &[("city", "Warszawa", 300), ("last_name", "Nowakowska", 0), ("custom.x", "1", 0)],
+        &[
+            ("city", "Warszawa", 300),
+            ("last_name", "Nowakowska", 0),
+            ("custom.x", "1", 0),
+        ],
     );
     a.data.phones = vec![phone("+48600100200", true)];
     b.data.phones = vec![phone("+48600100200", true), phone("+48600100201", false)];
-    a.data.emails = vec![EmailAddress { address: "a@x.pl".into(), default: true }];
+    a.data.emails = vec![EmailAddress {
+        address: "a@x.pl".into(),
+        default: true,
+    }];
     b.data.emails = vec![
-        EmailAddress { address: "A@X.pl".into(), default: true },
-        EmailAddress { address: "b@x.pl".into(), default: false },
+        EmailAddress {
+            address: "A@X.pl".into(),
+            default: true,
+        },
+        EmailAddress {
+            address: "b@x.pl".into(),
+            default: false,
+        },
     ];
     a.data.tags = vec!["vip".into()];
     b.data.tags = vec!["lead".into(), "vip".into()];

@@ -7,6 +7,7 @@ pub(crate) mod downloads;
 mod fields;
 mod groups;
 mod imports;
+mod duplicates;
 mod jobs;
 mod records;
 mod search;
@@ -34,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "jobs", description = "Background jobs and bulk actions"),
         (name = "imports", description = "Importing spreadsheets and CSV files"),
         (name = "exports", description = "Exports and the downloads area"),
+        (name = "duplicates", description = "Finding duplicates, merging them and undoing merges"),
         (name = "dictionaries", description = "Dictionaries"),
         (name = "users", description = "Users, roles and API tokens"),
         (name = "audit", description = "The audit log"),
@@ -70,6 +72,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(jobs::router())
         .merge(imports::router())
         .merge(downloads::router())
+        .merge(duplicates::router())
         .merge(dictionaries::router())
         .merge(users::router())
         .merge(session::router())

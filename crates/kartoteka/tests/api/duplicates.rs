@@ -1,0 +1,654 @@
+//! Duplicates: searches and their groups, merging by hand and in bulk, undo, who may.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::helpers::*;
+
+/// Runs a search and returns (search ID, the search view).
+pub async fn search(t: &TestApp, token: &str, body: Value) -> (i64, Value) {
+    let r = t.post(token, "/api/v1/duplicates/searches", body).await;
+    let status = r.status();
+    let job: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_i64().unwrap();
+    let done = t.wait_for_job(token, id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let view: Value = t
+        .get(token, &format!("/api/v1/duplicates/searches/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    (id, view)
+}
+
+pub async fn groups(t: &TestApp, id: i64, query: &str) -> Value {
+    let r = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{id}/groups{query}"),
+        )
+        .await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v
+}
+
+fn ids_of(group: &Value) -> Vec<String> {
+    group["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// A record as the API shows it, without what a merge and its undo may change (version,
+/// modification stamps), with its cases and their classifier history.
+pub async fn state(t: &TestApp, public_id: &str) -> Value {
+    let r = t
+        .get(&t.admin_token, &format!("/api/v1/records/{public_id}"))
+        .await;
+    if r.status() == StatusCode::NOT_FOUND {
+        return Value::Null;
+    }
+    let mut v: Value = r.json().await.unwrap();
+    for k in ["version", "modified_at", "modified_by"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    let rows = sqlx::query(
+        "SELECT k.campaign_id, k.attempts, k.status, c.classifier, c.at FROM cases k \
+         JOIN records r ON r.id = k.record_id LEFT JOIN case_classifiers c ON c.case_id = k.id \
+         WHERE r.public_id = $1 ORDER BY k.campaign_id, c.id",
+    )
+    .bind(public_id)
+    .fetch_all(&t.app.db.pool)
+    .await
+    .unwrap();
+    let cases: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!([
+                r.try_get::<i64, _>(0).unwrap(),
+                r.try_get::<i64, _>(1).unwrap(),
+                r.try_get::<Option<String>, _>(2).unwrap(),
+                r.try_get::<Option<String>, _>(3).unwrap(),
+                r.try_get::<Option<i64>, _>(4).unwrap(),
+            ])
+        })
+        .collect();
+    v["cases_rows"] = json!(cases);
+    v
+}
+
+async fn campaign(t: &TestApp, name: &str) -> i64 {
+    let r = t
+        .post(&t.admin_token, "/api/v1/campaigns", json!({"name": name}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn segment(t: &TestApp, name: &str) -> i64 {
+    let r = t
+        .post(&t.admin_token, "/api/v1/segments", json!({"name": name}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+async fn put(t: &TestApp, path: &str) {
+    let r = t.call(&t.admin_token, Method::PUT, path, None).await;
+    assert!(
+        r.status().is_success(),
+        "{path}: {}",
+        r.text().await.unwrap()
+    );
+}
+
+async fn classify(t: &TestApp, record: &str, campaign: i64, code: &str) {
+    let r = t
+        .patch(
+            &t.admin_token,
+            &format!("/api/v1/records/{record}/cases/{campaign}"),
+            json!({"classifier": code}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+}
+
+async fn classifiers(t: &TestApp) {
+    for code in ["sale", "callback"] {
+        let r = t
+            .call(
+                &t.admin_token,
+                Method::PUT,
+                &format!("/api/v1/dictionaries/classifiers/entries/{code}"),
+                Some(json!({"label": code})),
+            )
+            .await;
+        assert!(r.status().is_success());
+    }
+}
+
+async fn merge(t: &TestApp, token: &str, body: Value) -> Value {
+    let r = t.post(token, "/api/v1/duplicates/merge", body).await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    v
+}
+
+async fn undo(t: &TestApp, op: i64) -> reqwest::Response {
+    t.post(
+        &t.admin_token,
+        &format!("/api/v1/duplicates/operations/{op}/undo"),
+        json!({}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn records_sharing_a_phone_in_any_format_form_one_group_with_the_values_that_tie_it() {
+    let t = spawn_app().await;
+    let a = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "phones": ["600 100 200"]}))
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "phones": ["+48600100200", "601 000 000"]}))
+        .await;
+    let c = t
+        .create(json!({"kind": "person", "last_name": "Inny", "phones": ["0048 601-000-000"]}))
+        .await;
+    let _alone = t
+        .create(json!({"kind": "person", "phones": ["602 000 000"]}))
+        .await;
+    let org1 = t
+        .create(json!({"kind": "organization", "organization_name": "Firma", "phones": ["22 111 22 33"]}))
+        .await;
+    let p1 = t
+        .create(json!({"kind": "person", "first_name": "Ola", "phones": ["22 111 22 33"]}))
+        .await;
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
+    assert_eq!(view["groups"], 2, "{view}");
+    assert_eq!(view["records"], 5);
+    assert_eq!(view["ready"], 1);
+    assert_eq!(view["ready_removes"], 2);
+    assert_eq!(view["held"], 1);
+    assert_eq!(view["held_by_reason"]["mixed_kinds"], 1);
+    let page = groups(&t, sid, "").await;
+    assert_eq!(page["total"], 2);
+    let first = &page["items"][0];
+    assert_eq!(first["size"], 3);
+    // oldest first: the survivor of bulk actions
+    assert_eq!(ids_of(first), vec![id(&a), id(&b), id(&c)]);
+    assert_eq!(
+        first["ties"]["phone"],
+        json!(["+48600100200", "+48601000000"])
+    );
+    assert!(first["held"].is_null());
+    let second = &page["items"][1];
+    assert_eq!(second["held"], "mixed_kinds");
+    assert_eq!(ids_of(second), vec![id(&org1), id(&p1)]);
+    // sorted and paged
+    let held = groups(&t, sid, "?show=held").await;
+    assert_eq!(held["total"], 1);
+    let small_first = groups(&t, sid, "?sort=-size&limit=1&offset=0").await;
+    assert_eq!(small_first["items"][0]["size"], 2);
+    assert_eq!(small_first["total"], 2);
+    let r = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/groups?sort=colour"),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p)[0].0, "sort");
+}
+
+#[tokio::test]
+async fn names_and_city_match_ignoring_case_and_diacritics_and_a_filter_limits_the_search() {
+    let t = spawn_app().await;
+    let a = t
+        .create(
+            json!({"kind": "person", "first_name": "Łucja", "last_name": "Żółć", "city": "Łódź"}),
+        )
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "first_name": "lucja", "last_name": "ZOLC ", "city": "lodz", "tags": ["vip"]}))
+        .await;
+    let _other_city = t
+        .create(
+            json!({"kind": "person", "first_name": "Łucja", "last_name": "Żółć", "city": "Kraków"}),
+        )
+        .await;
+    // empty values never tie
+    t.create(json!({"kind": "person", "first_name": "Jan"}))
+        .await;
+    t.create(json!({"kind": "person", "first_name": "Jan"}))
+        .await;
+    let (sid, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["first_name", "last_name", "city"]}),
+    )
+    .await;
+    assert_eq!(view["groups"], 1, "{view}");
+    let g = &groups(&t, sid, "").await["items"][0];
+    assert_eq!(ids_of(g), vec![id(&a), id(&b)]);
+    assert_eq!(g["ties"]["city"], json!(["lodz"]));
+    // limited to a filter that leaves one of the pair out
+    let (_, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["first_name", "last_name", "city"],
+               "filter": {"all": [{"field": "tags", "op": "in", "value": ["vip"]}]}}),
+    )
+    .await;
+    assert_eq!(view["groups"], 0);
+    // seven criteria: phone, e-mail, names, city, PESEL, NIP
+    let seven =
+        json!({"criteria": ["phone", "email", "first_name", "last_name", "city", "pesel", "nip"]});
+    let (_, view) = search(&t, &t.admin_token, seven.clone()).await;
+    assert_eq!(view["groups"], 0);
+    for _ in 0..2 {
+        t.create(
+            json!({"kind": "person", "first_name": "Ewa", "last_name": "Lis", "city": "Gdańsk",
+                        "phones": ["603 000 000"], "emails": ["Ewa@Lis.pl"],
+                        "pesel": "44051401359", "nip": "PL 526-000-12-46"}),
+        )
+        .await;
+    }
+    let (sid, view) = search(&t, &t.admin_token, seven).await;
+    assert_eq!(view["groups"], 1, "{view}");
+    let g = &groups(&t, sid, "").await["items"][0];
+    assert_eq!(g["ties"]["email"], json!(["ewa@lis.pl"]));
+    assert_eq!(g["ties"]["nip"], json!(["5260001246"]));
+}
+
+#[tokio::test]
+async fn a_bad_search_names_the_criteria_and_only_the_record_base_may_search() {
+    let t = spawn_app().await;
+    for body in [
+        json!({"criteria": []}),
+        json!({"criteria": ["shoe_size"]}),
+        json!({"criteria": ["phone", "email", "first_name", "last_name", "city", "pesel", "nip", "regon"]}),
+    ] {
+        let r = t
+            .post(&t.admin_token, "/api/v1/duplicates/searches", body)
+            .await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(field_errors(&p)[0].0, "criteria", "{p}");
+    }
+    let agent = t.user_token("agent1", "agent", &[]).await;
+    let r = t
+        .post(
+            &agent,
+            "/api/v1/duplicates/searches",
+            json!({"criteria": ["phone"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // a manager with the record base may search but not merge without "delete records"
+    let manager = t.user_token("m1", "manager", &["record_base"]).await;
+    let a = t
+        .create(json!({"kind": "person", "phones": ["600 000 001"]}))
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "phones": ["600 000 001"]}))
+        .await;
+    let (sid, _) = search(&t, &manager, json!({"criteria": ["phone"]})).await;
+    let r = t
+        .post(
+            &manager,
+            "/api/v1/duplicates/merge",
+            json!({"records": [id(&a), id(&b)]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .post(
+            &manager,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge", "confirm": 1}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_merge_keeps_every_phone_and_email_unites_memberships_moves_cases_and_undo_restores_all()
+{
+    let t = spawn_app().await;
+    classifiers(&t).await;
+    let a = t
+        .create(
+            json!({"kind": "person", "first_name": "Anna", "last_name": "Nowak", "city": "Kraków",
+                       "phones": ["600 100 200"], "emails": ["anna@nowak.pl"], "tags": ["old"]}),
+        )
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "first_name": "Anna", "last_name": "Nowak-Lis",
+                       "phones": ["+48600100200", "601 222 333"], "emails": ["ANNA@nowak.pl", "a@lis.pl"],
+                       "tags": ["vip"], "custom": {}}))
+        .await;
+    // b's city is set later than a's: the merged record takes it
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let r = t
+        .patch(
+            &t.admin_token,
+            &format!("/api/v1/records/{}", id(&b)),
+            json!({"city": "Warszawa"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let both = campaign(&t, "Both").await;
+    let only_b = campaign(&t, "Only B").await;
+    let seg = segment(&t, "Seg").await;
+    for (rec, c) in [(&a, both), (&b, both), (&b, only_b)] {
+        put(&t, &format!("/api/v1/records/{}/campaigns/{c}", id(rec))).await;
+    }
+    put(&t, &format!("/api/v1/records/{}/segments/{seg}", id(&b))).await;
+    classify(&t, &id(&a), both, "sale").await;
+    classify(&t, &id(&b), both, "callback").await;
+    classify(&t, &id(&b), only_b, "sale").await;
+    let person = t
+        .create(json!({"kind": "person", "first_name": "Related"}))
+        .await;
+    let before_a = state(&t, &id(&a)).await;
+    let before_b = state(&t, &id(&b)).await;
+
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/duplicates/merge/preview",
+            json!({"records": [id(&a), id(&b)]}),
+        )
+        .await;
+    let preview: Value = r.json().await.unwrap();
+    assert_eq!(preview["main"], id(&a), "{preview}");
+    assert_eq!(preview["merged"], json!([id(&b)]));
+    let fields: Vec<&str> = preview["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["city", "last_name"], "{preview}");
+    assert_eq!(preview["fields"][0]["chosen"], id(&b));
+    assert_eq!(preview["result"]["fields"]["city"], "Warszawa");
+
+    // the user keeps a's last name and makes b's second number the default
+    let version_a = t
+        .get(&t.admin_token, &format!("/api/v1/records/{}", id(&a)))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["version"]
+        .clone();
+    let op = merge(
+        &t,
+        &t.admin_token,
+        json!({"records": [id(&a), id(&b)], "main": id(&a),
+               "choices": {"fields": {"last_name": id(&a)}, "default_phone": "+48601222333"},
+               "versions": {id(&a): version_a}}),
+    )
+    .await;
+    assert_eq!(op["action"], "merge");
+    assert_eq!(op["removed"], json!([id(&b)]));
+    assert!(op["undo_until"].is_string());
+    let merged = state(&t, &id(&a)).await;
+    assert_eq!(merged["city"], "Warszawa");
+    assert_eq!(merged["last_name"], "Nowak");
+    let numbers: Vec<(&str, bool)> = merged["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["number"].as_str().unwrap(),
+                p["default"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![("+48600100200", false), ("+48601222333", true)]
+    );
+    assert_eq!(merged["emails"].as_array().unwrap().len(), 2);
+    assert_eq!(merged["tags"], json!(["old", "vip"]));
+    let campaigns: Vec<&str> = merged["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(campaigns, vec!["Both", "Only B"]);
+    assert_eq!(merged["segments"][0]["name"], "Seg");
+    // the main record's case in "Both" stays, with b's classifier and attempts added
+    let both_rows: Vec<&Value> = merged["cases_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[0] == both)
+        .collect();
+    assert_eq!(both_rows.len(), 2, "{merged}");
+    let origin: Vec<Option<String>> = sqlx::query(
+        "SELECT c.origin_record FROM case_classifiers c JOIN cases k ON k.id = c.case_id \
+         WHERE k.campaign_id = $1 ORDER BY c.id",
+    )
+    .bind(both)
+    .fetch_all(&t.app.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get(0).unwrap())
+    .collect();
+    assert_eq!(origin, vec![None, Some(id(&b))]);
+    assert_eq!(state(&t, &id(&b)).await, Value::Null);
+    let _ = person;
+
+    // undo: both records as they were
+    let r = undo(&t, op["id"].as_i64().unwrap()).await;
+    let undone: Value = r.json().await.unwrap();
+    assert!(undone["undone_at"].is_string(), "{undone}");
+    assert_eq!(state(&t, &id(&a)).await, before_a);
+    assert_eq!(state(&t, &id(&b)).await, before_b);
+    // and not twice
+    let r = undo(&t, op["id"].as_i64().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_stale_merge_is_refused_and_undo_after_a_later_edit_explains_why_it_cannot() {
+    let t = spawn_app().await;
+    let a = t
+        .create(json!({"kind": "person", "first_name": "A", "phones": ["600 000 009"]}))
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "first_name": "B", "phones": ["600 000 009"]}))
+        .await;
+    let seen = a["version"].clone();
+    // someone edits a after the user opened the merge
+    let r = t
+        .patch(
+            &t.admin_token,
+            &format!("/api/v1/records/{}", id(&a)),
+            json!({"city": "Opole"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/duplicates/merge",
+            json!({"records": [id(&a), id(&b)], "versions": {id(&a): seen}}),
+        )
+        .await;
+    let p = problem(r, StatusCode::CONFLICT).await;
+    assert!(p["detail"].as_str().unwrap().contains(&id(&a)), "{p}");
+    // the edit survives; both records still there
+    assert_eq!(state(&t, &id(&a)).await["city"], "Opole");
+    assert!(!state(&t, &id(&b)).await.is_null());
+    let op = merge(&t, &t.admin_token, json!({"records": [id(&a), id(&b)]})).await;
+    let r = t
+        .patch(
+            &t.admin_token,
+            &format!("/api/v1/records/{}", id(&a)),
+            json!({"city": "Nysa"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = undo(&t, op["id"].as_i64().unwrap()).await;
+    let p = problem(r, StatusCode::CONFLICT).await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("city"), "{detail}");
+    assert_eq!(state(&t, &id(&a)).await["city"], "Nysa");
+    assert!(state(&t, &id(&b)).await.is_null());
+}
+
+#[tokio::test]
+async fn bulk_merge_takes_every_ready_group_leaves_held_ones_and_each_merge_can_be_undone() {
+    let t = spawn_app_with(|c| c.duplicate_exclusions = vec!["22 500 00 00".into()]).await;
+    let mut pairs = Vec::new();
+    for i in 0..5 {
+        let phone = format!("600 200 10{i}");
+        let a = t
+            .create(json!({"kind": "person", "first_name": format!("P{i}"), "phones": [phone]}))
+            .await;
+        let b = t
+            .create(json!({"kind": "person", "last_name": format!("L{i}"), "phones": [phone], "emails": [format!("p{i}@x.pl")]}))
+            .await;
+        pairs.push((a, b));
+    }
+    // tied only by the switchboard number: held
+    let s1 = t
+        .create(json!({"kind": "person", "first_name": "S1", "phones": ["22 500 00 00"]}))
+        .await;
+    let s2 = t
+        .create(json!({"kind": "person", "first_name": "S2", "phones": ["22 500 00 00"]}))
+        .await;
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
+    assert_eq!(view["ready"], 5, "{view}");
+    assert_eq!(view["held_by_reason"]["excluded"], 1);
+    // the confirmation must name the records removed
+    let r = t
+        .post(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge"}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(field_errors(&p)[0].0, "confirm");
+    let r = t
+        .post(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge", "confirm": 5}),
+        )
+        .await;
+    let job: Value = r.json().await.unwrap();
+    let done = t
+        .wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
+        .await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["result"]["groups"], 5);
+    assert_eq!(done["result"]["removed"], 5);
+    for (a, b) in &pairs {
+        let s = state(&t, &id(a)).await;
+        assert!(state(&t, &id(b)).await.is_null());
+        assert_eq!(s["emails"].as_array().unwrap().len(), 1);
+        assert!(s["last_name"].is_string(), "{s}");
+    }
+    assert!(!state(&t, &id(&s1)).await.is_null());
+    assert!(!state(&t, &id(&s2)).await.is_null());
+    let view: Value = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["resolved"], 5);
+    assert_eq!(view["ready"], 0);
+    let ops: Value = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/operations?job={}", job["id"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ops.as_array().unwrap().len(), 5);
+    let first = &ops[4];
+    let r = undo(&t, first["id"].as_i64().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (a, b) = &pairs[0];
+    assert_eq!(state(&t, &id(b)).await["last_name"], "L0");
+    assert!(state(&t, &id(a)).await["last_name"].is_null());
+    // one audit entry for the job
+    let audit = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'bulk_merge'")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap();
+    assert_eq!(audit, 1);
+}
+
+#[tokio::test]
+async fn every_table_referring_to_records_is_known_to_merge() {
+    let t = spawn_app().await;
+    use kartoteka_store::merge::{NOT_SNAPSHOT, RELATED};
+    let pool = &t.app.db.pool;
+    let sqlite = t.app.db.backend == kartoteka_store::Backend::Sqlite;
+    let sql = if sqlite {
+        "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' AND f.\"table\" IN ('records', 'cases')"
+    } else {
+        "SELECT tc.table_name::text, kcu.column_name::text, ccu.table_name::text \
+         FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name \
+         JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name \
+         WHERE tc.constraint_type = 'FOREIGN KEY' AND ccu.table_name IN ('records', 'cases')"
+    };
+    let rows = sqlx::query(sql).fetch_all(pool).await.unwrap();
+    let mut refs: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r.try_get(0).unwrap(), r.try_get(1).unwrap()))
+        .collect();
+    // columns named record_id without a foreign key count too
+    let cols = if sqlite {
+        "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+         WHERE m.type = 'table' AND c.name LIKE '%record_id'"
+    } else {
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND column_name LIKE '%record_id'"
+    };
+    for r in sqlx::query(cols).fetch_all(pool).await.unwrap() {
+        refs.push((r.try_get(0).unwrap(), r.try_get(1).unwrap()));
+    }
+    assert!(refs.len() >= 10, "{refs:?}");
+    for (table, column) in refs {
+        let known = RELATED.iter().any(|(t, c)| *t == table && *c == column)
+            || NOT_SNAPSHOT
+                .iter()
+                .any(|(t, c, _)| *t == table && *c == column)
+            || table == "merge_operations";
+        assert!(
+            known,
+            "{table}.{column} refers to a record: list it in store::merge::RELATED (moved, snapshotted, restored) or NOT_SNAPSHOT with a reason"
+        );
+    }
+}
