@@ -270,6 +270,10 @@ pub async fn restore(
             })
             .collect::<Result<_>>()?;
         for row in &rows.rows {
+            if table == "record_relations" && !relation_ends_exist(conn, &rows.columns, row).await?
+            {
+                continue;
+            }
             let mut sql = Sql::new(format!(
                 "INSERT INTO {table} ({}) VALUES (",
                 rows.columns.join(", ")
@@ -285,6 +289,34 @@ pub async fn restore(
         }
     }
     Ok(())
+}
+
+/// Whether both records a snapshotted relation joins exist (a later merge may have removed
+/// one of them).
+async fn relation_ends_exist(
+    conn: &mut AnyConnection,
+    columns: &[String],
+    row: &[Value],
+) -> Result<bool> {
+    for end in ["record_id", "other_id"] {
+        let id = columns
+            .iter()
+            .position(|c| c == end)
+            .and_then(|i| row.get(i))
+            .and_then(Value::as_i64);
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM records WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if n == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Rewrites a record's own row from its image (every column but the ID).
@@ -345,29 +377,46 @@ pub async fn move_links(
     main: i64,
     other: i64,
     other_public: &str,
+    image: &Image,
 ) -> Result<()> {
-    let statements: [&str; 8] = [
-        "INSERT INTO record_segments (record_id, segment_id, added_at) \
-         SELECT $1, segment_id, added_at FROM record_segments WHERE record_id = $2 ON CONFLICT DO NOTHING",
-        "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3), \
-         case_id = (SELECT m.id FROM cases m JOIN cases o ON o.campaign_id = m.campaign_id \
-                    WHERE m.record_id = $1 AND o.id = case_classifiers.case_id) \
-         WHERE case_id IN (SELECT o.id FROM cases o JOIN cases m ON m.campaign_id = o.campaign_id \
-                           AND m.record_id = $1 WHERE o.record_id = $2)",
-        "UPDATE cases SET attempts = attempts + COALESCE((SELECT o.attempts FROM cases o \
-         WHERE o.record_id = $2 AND o.campaign_id = cases.campaign_id), 0) \
-         WHERE record_id = $1 AND campaign_id IN (SELECT campaign_id FROM cases WHERE record_id = $2)",
-        "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3) \
-         WHERE case_id IN (SELECT id FROM cases WHERE record_id = $2 \
-         AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1))",
-        "UPDATE cases SET record_id = $1, origin_record = COALESCE(origin_record, $3) \
-         WHERE record_id = $2 AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1)",
-        "INSERT INTO record_relations (record_id, other_id, label) SELECT $1, other_id, label \
-         FROM record_relations WHERE record_id = $2 AND other_id <> $1 ON CONFLICT DO NOTHING",
-        "INSERT INTO record_relations (record_id, other_id, label) SELECT record_id, $1, label \
-         FROM record_relations WHERE other_id = $2 AND record_id <> $1 ON CONFLICT DO NOTHING",
-        "UPDATE records SET organization_id = $1 WHERE organization_id = $2 AND id <> $1",
-    ];
+    let has = |t: &str| image.tables.get(t).is_some_and(|r| !r.rows.is_empty());
+    let mut statements: Vec<&str> = Vec::new();
+    if has("record_segments") {
+        statements.push(
+            "INSERT INTO record_segments (record_id, segment_id, added_at) \
+             SELECT $1, segment_id, added_at FROM record_segments WHERE record_id = $2 ON CONFLICT DO NOTHING",
+        );
+    }
+    if has("cases") {
+        statements.extend([
+            "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3), \
+             case_id = (SELECT m.id FROM cases m JOIN cases o ON o.campaign_id = m.campaign_id \
+                        WHERE m.record_id = $1 AND o.id = case_classifiers.case_id) \
+             WHERE case_id IN (SELECT o.id FROM cases o JOIN cases m ON m.campaign_id = o.campaign_id \
+                               AND m.record_id = $1 WHERE o.record_id = $2)",
+            "UPDATE cases SET attempts = attempts + COALESCE((SELECT o.attempts FROM cases o \
+             WHERE o.record_id = $2 AND o.campaign_id = cases.campaign_id), 0) \
+             WHERE record_id = $1 AND campaign_id IN (SELECT campaign_id FROM cases WHERE record_id = $2)",
+            "UPDATE case_classifiers SET origin_record = COALESCE(origin_record, $3) \
+             WHERE case_id IN (SELECT id FROM cases WHERE record_id = $2 \
+             AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1))",
+            "UPDATE cases SET record_id = $1, origin_record = COALESCE(origin_record, $3) \
+             WHERE record_id = $2 AND campaign_id NOT IN (SELECT campaign_id FROM cases WHERE record_id = $1)",
+        ]);
+    }
+    if has("record_relations") {
+        statements.extend([
+            "INSERT INTO record_relations (record_id, other_id, label) SELECT $1, other_id, label \
+             FROM record_relations WHERE record_id = $2 AND other_id <> $1 ON CONFLICT DO NOTHING",
+            "INSERT INTO record_relations (record_id, other_id, label) SELECT record_id, $1, label \
+             FROM record_relations WHERE other_id = $2 AND record_id <> $1 ON CONFLICT DO NOTHING",
+        ]);
+    }
+    if !image.referrers.is_empty() {
+        statements.push(
+            "UPDATE records SET organization_id = $1 WHERE organization_id = $2 AND id <> $1",
+        );
+    }
     for s in statements {
         let q = sqlx::query(s).bind(main).bind(other);
         let q = if s.contains("$3") {

@@ -139,6 +139,21 @@ pub(crate) struct Plan {
     pub choices: Choices,
 }
 
+impl Plan {
+    fn ids(&self) -> Vec<i64> {
+        std::iter::once(self.main)
+            .chain(self.merge.iter().copied())
+            .chain(self.delete.iter().copied())
+            .collect()
+    }
+}
+
+/// The records of one or more plans, locked and read with their snapshots.
+pub(crate) struct Loaded {
+    pub cards: HashMap<i64, Card>,
+    pub images: HashMap<i64, Image>,
+}
+
 /// What applying a plan did.
 pub(crate) struct Applied {
     pub operation: i64,
@@ -366,8 +381,9 @@ impl App {
         let defs = self.definitions().await?;
         let mut tx = self.db.begin_write().await?;
         let (plan, _) = self.plan_of(&mut tx, req).await?;
+        let loaded = self.load(&mut tx, &plan.ids()).await?;
         let applied = self
-            .apply_plan(&mut tx, actor, &plan, None, &defs, &req.versions)
+            .apply_plan(&mut tx, actor, &plan, None, &defs, &req.versions, &loaded)
             .await?;
         if let (Some(search), Some(group)) = (req.search, req.group) {
             dup_store::resolve_group(&mut tx, search, group, applied.operation).await?;
@@ -404,6 +420,17 @@ impl App {
         }
     }
 
+    /// Locks and reads records (cards and snapshots) for plans applied next.
+    pub(crate) async fn load(&self, tx: &mut AnyConnection, ids: &[i64]) -> AppResult<Loaded> {
+        merge::lock_ids(&mut *tx, self.db.backend, ids).await?;
+        let cards = cards::by_ids(&mut *tx, self.db.backend, ids).await?;
+        let images = merge::images(&mut *tx, self.db.backend, ids).await?;
+        Ok(Loaded {
+            cards: cards.into_iter().map(|c| (c.id, c)).collect(),
+            images,
+        })
+    }
+
     /// Applies a plan inside the caller's transaction: the main record takes the merged
     /// data, the merged records' links move to it, the merged and deleted records go, and
     /// the operation is journaled with its snapshots.
@@ -415,18 +442,15 @@ impl App {
         job: Option<i64>,
         defs: &Definitions,
         versions: &BTreeMap<String, i64>,
+        loaded: &Loaded,
     ) -> AppResult<Applied> {
-        let all: Vec<i64> = std::iter::once(plan.main)
-            .chain(plan.merge.iter().copied())
-            .chain(plan.delete.iter().copied())
-            .collect();
-        merge::lock_ids(&mut *tx, self.db.backend, &all).await?;
-        let cards = cards::by_ids(&mut *tx, self.db.backend, &all).await?;
-        let by_id: HashMap<i64, &Card> = cards.iter().map(|c| (c.id, c)).collect();
+        let all = plan.ids();
+        let by_id: HashMap<i64, &Card> = loaded.cards.iter().map(|(i, c)| (*i, c)).collect();
         if let Some(gone) = all.iter().find(|i| !by_id.contains_key(i)) {
             return Err(conflict(format!("record #{gone} no longer exists")));
         }
-        for c in &cards {
+        let images = &loaded.images;
+        for c in all.iter().map(|i| by_id[i]) {
             if let Some(v) = versions.get(&c.public_id)
                 && *v != c.version
             {
@@ -461,7 +485,6 @@ impl App {
                 ),
             ));
         }
-        let images = merge::images(&mut *tx, self.db.backend, &all).await?;
         let now = now_ms();
         let by = (actor.user_id > 0).then_some(actor.user_id);
         let mut main_version = main.version;
@@ -471,7 +494,7 @@ impl App {
             let merging: Vec<&Card> = std::iter::once(main)
                 .chain(plan.merge.iter().map(|i| by_id[i]))
                 .collect();
-            let members = members_of(&merging, &images);
+            let members = members_of(&merging, images);
             let (data, sources) = merge_data(&members, &plan.choices);
             let changes = diff(&main.data, &data);
             if !changes.is_empty() {
@@ -488,7 +511,8 @@ impl App {
                 changed = changes.iter().map(|c| c.field.clone()).collect();
             }
             for i in &plan.merge {
-                merge::move_links(&mut *tx, plan.main, *i, &by_id[i].public_id).await?;
+                let image = images.get(i).cloned().unwrap_or_default();
+                merge::move_links(&mut *tx, plan.main, *i, &by_id[i].public_id, &image).await?;
             }
             let taken: BTreeMap<&String, &String> = sources
                 .iter()
@@ -632,6 +656,8 @@ impl App {
                 .flat_map(|g| g.records.iter().cloned())
                 .collect();
             let found = bulk_ops::resolve(&mut tx, &wanted).await?;
+            let chunk_ids: Vec<i64> = found.values().copied().collect();
+            let loaded = self.load(&mut tx, &chunk_ids).await?;
             let mut applied_all = Vec::new();
             for g in &groups {
                 let ids: Vec<i64> = g
@@ -666,6 +692,7 @@ impl App {
                         Some(job.id),
                         &defs,
                         &BTreeMap::new(),
+                        &loaded,
                     )
                     .await
                 {
