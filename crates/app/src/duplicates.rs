@@ -178,6 +178,7 @@ impl App {
             &spec.criteria,
             &defs.custom_ids,
             scope.as_ref(),
+            &spec.exclusions,
         )
         .await?;
         let found_at = started.elapsed();
@@ -199,8 +200,7 @@ impl App {
                 members.len(),
                 spec.max_group,
                 kinds.len() > 1,
-                &g.ties,
-                &spec.exclusions,
+                g.excluded_link,
             );
             groups.push(StoredGroup {
                 position: 0,
@@ -363,28 +363,19 @@ impl App {
             .iter()
             .flat_map(|g| g.records.iter().cloned())
             .collect();
-        let mut sql = kartoteka_store::params::Sql::new(
-            "SELECT public_id, display_name, kind, created_at FROM records WHERE public_id IN (",
-        );
-        for (i, p) in public.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(p.clone());
-        }
-        sql.push(")");
-        let mut names: HashMap<String, GroupMember> = HashMap::new();
-        if !public.is_empty() {
-            for r in sql.query().fetch_all(&mut *conn).await? {
+        let names: HashMap<String, GroupMember> = store::member_names(conn, &public)
+            .await?
+            .into_iter()
+            .map(|(id, (display_name, kind, created_at))| {
                 let m = GroupMember {
-                    id: r.try_get(0)?,
-                    display_name: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                    created_at: to_rfc3339(r.try_get(3)?),
+                    id: id.clone(),
+                    display_name,
+                    kind,
+                    created_at: to_rfc3339(created_at),
                 };
-                names.insert(m.id.clone(), m);
-            }
-        }
+                (id, m)
+            })
+            .collect();
         let unmasked = actor.sees_national_ids();
         Ok(groups
             .into_iter()

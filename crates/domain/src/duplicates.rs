@@ -140,6 +140,8 @@ pub type Ties = BTreeMap<String, BTreeSet<String>>;
 pub struct FoundGroup {
     pub members: Vec<i64>,
     pub ties: Ties,
+    /// Whether the group holds together only through a value on the exclusion list.
+    pub excluded_link: bool,
 }
 
 /// Groups records linked by cliques (sets of records equal in every criterion) into
@@ -148,9 +150,24 @@ pub struct FoundGroup {
 pub struct Grouper {
     parent: HashMap<i64, i64>,
     ties: Vec<(i64, Vec<(usize, String)>)>,
+    /// Normalized values that alone never tie a group for bulk actions.
+    exclusions: BTreeSet<String>,
+    /// Cliques tied by an excluded value, joined after all the others.
+    deferred: Vec<(Vec<i64>, Vec<(usize, String)>)>,
+    /// Members of groups that an excluded value joined.
+    marked: Vec<i64>,
 }
 
 impl Grouper {
+    /// A grouper whose cliques tied by one of `exclusions` are joined last, and mark the
+    /// group they join (or form) as held together by an excluded value.
+    pub fn with_exclusions(exclusions: BTreeSet<String>) -> Grouper {
+        Grouper {
+            exclusions,
+            ..Grouper::default()
+        }
+    }
+
     fn find(&mut self, x: i64) -> i64 {
         let mut root = x;
         while let Some(&p) = self.parent.get(&root) {
@@ -170,12 +187,20 @@ impl Grouper {
 
     /// Adds a clique of two or more records tied by `values` (criterion index, value).
     pub fn add(&mut self, members: &[i64], values: Vec<(usize, String)>) {
-        let Some(&first) = members.first() else {
-            return;
-        };
         if members.len() < 2 {
             return;
         }
+        if values.iter().any(|(_, v)| self.exclusions.contains(v)) {
+            self.deferred.push((members.to_vec(), values));
+            return;
+        }
+        self.union(members, values);
+    }
+
+    fn union(&mut self, members: &[i64], values: Vec<(usize, String)>) {
+        let Some(&first) = members.first() else {
+            return;
+        };
         self.parent.entry(first).or_insert(first);
         let mut root = self.find(first);
         for &m in &members[1..] {
@@ -192,6 +217,17 @@ impl Grouper {
 
     /// The groups, members sorted by ID; `keys` names the criteria by index.
     pub fn finish(mut self, keys: &[String]) -> Vec<FoundGroup> {
+        for (members, values) in std::mem::take(&mut self.deferred) {
+            let roots: BTreeSet<Option<i64>> = members
+                .iter()
+                .map(|m| self.parent.contains_key(m).then(|| self.find(*m)))
+                .collect();
+            let joined_already = roots.len() == 1 && roots.iter().all(Option::is_some);
+            if !joined_already {
+                self.marked.push(members[0]);
+            }
+            self.union(&members, values);
+        }
         let members: Vec<i64> = self.parent.keys().copied().collect();
         let mut by_root: HashMap<i64, FoundGroup> = HashMap::new();
         for m in members {
@@ -201,6 +237,7 @@ impl Grouper {
                 .or_insert_with(|| FoundGroup {
                     members: Vec::new(),
                     ties: Ties::new(),
+                    excluded_link: false,
                 })
                 .members
                 .push(m);
@@ -214,6 +251,12 @@ impl Grouper {
                         g.ties.entry(k.clone()).or_default().insert(v);
                     }
                 }
+            }
+        }
+        for m in std::mem::take(&mut self.marked) {
+            let r = self.find(m);
+            if let Some(g) = by_root.get_mut(&r) {
+                g.excluded_link = true;
             }
         }
         let mut out: Vec<FoundGroup> = by_root.into_values().collect();
@@ -250,31 +293,18 @@ impl Held {
     }
 }
 
-/// Whether bulk actions leave a group out: larger than `max_size`, mixing persons and
-/// organizations, or tied only by excluded values (every tie of every criterion is on
-/// the exclusion list, compared normalized).
-pub fn held(
-    size: usize,
-    max_size: usize,
-    mixed_kinds: bool,
-    ties: &Ties,
-    excluded: &BTreeSet<String>,
-) -> Option<Held> {
+/// Whether bulk actions leave a group out: mixing persons and organizations, larger than
+/// `max_size`, or held together only through a value on the exclusion list.
+pub fn held(size: usize, max_size: usize, mixed_kinds: bool, excluded_link: bool) -> Option<Held> {
     if mixed_kinds {
-        return Some(Held::MixedKinds);
+        Some(Held::MixedKinds)
+    } else if size > max_size {
+        Some(Held::TooLarge)
+    } else if excluded_link {
+        Some(Held::Excluded)
+    } else {
+        None
     }
-    if size > max_size {
-        return Some(Held::TooLarge);
-    }
-    let any_excluded = ties.values().flatten().any(|v| excluded.contains(v));
-    let all_excluded = ties
-        .iter()
-        .filter(|(k, _)| *k == "phone" || *k == "email")
-        .all(|(_, vs)| vs.iter().all(|v| excluded.contains(v)));
-    if any_excluded && all_excluded {
-        return Some(Held::Excluded);
-    }
-    None
 }
 
 /// One record taking part in a merge: its data, when it was created and when each of its

@@ -70,12 +70,13 @@ pub async fn find(
     criteria: &[Criterion],
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
+    exclusions: &std::collections::BTreeSet<String>,
 ) -> Result<Vec<FoundGroup>> {
     let keys: Vec<String> = criteria.iter().map(Criterion::key).collect();
     let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
         return Ok(Vec::new());
     };
-    let mut grouper = Grouper::default();
+    let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let name_like = criteria
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
@@ -570,4 +571,31 @@ pub async fn ready_after(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(group_from_row).collect()
+}
+
+/// Display name, kind and creation time of records, by public ID.
+pub async fn member_names(
+    conn: &mut AnyConnection,
+    public_ids: &[String],
+) -> Result<HashMap<String, (String, String, i64)>> {
+    let mut out = HashMap::with_capacity(public_ids.len());
+    for chunk in public_ids.chunks(CHUNK) {
+        let mut sql = Sql::new(
+            "SELECT public_id, display_name, kind, created_at FROM records WHERE public_id IN (",
+        );
+        crate::bulk_ops::push_json_list(
+            &mut sql,
+            conn,
+            serde_json::Value::from(chunk.to_vec()),
+            true,
+        );
+        sql.push(")");
+        for row in sql.query().fetch_all(&mut *conn).await? {
+            out.insert(
+                row.try_get(0)?,
+                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?),
+            );
+        }
+    }
+    Ok(out)
 }

@@ -76,25 +76,36 @@ fn groups_join_through_long_chains() {
 
 #[test]
 fn held_groups() {
-    let mut ties = Ties::new();
-    ties.entry("phone".into())
-        .or_default()
-        .insert("+48221234567".into());
-    let excluded: BTreeSet<String> = ["+48221234567".to_string()].into();
-    assert_eq!(held(2, 10, false, &ties, &excluded), Some(Held::Excluded));
-    assert_eq!(held(2, 10, false, &ties, &BTreeSet::new()), None);
+    assert_eq!(held(2, 10, false, true), Some(Held::Excluded));
+    assert_eq!(held(2, 10, false, false), None);
+    assert_eq!(held(11, 10, false, false), Some(Held::TooLarge));
+    assert_eq!(held(2, 10, true, false), Some(Held::MixedKinds));
+}
+
+#[test]
+fn an_excluded_value_alone_never_makes_a_group_ready() {
+    let switchboard = "+48221234567".to_string();
+    let mut g = Grouper::with_exclusions([switchboard.clone()].into());
+    // 1-2 share a real number; 2-3 only the switchboard; 7-8 only the switchboard;
+    // 4-5 share a real number and the switchboard too
+    g.add(&[1, 2], vec![(0, "+48600".into())]);
+    g.add(&[2, 3], vec![(0, switchboard.clone())]);
+    g.add(&[7, 8], vec![(0, switchboard.clone())]);
+    g.add(&[4, 5], vec![(0, "+48700".into())]);
+    g.add(&[4, 5], vec![(0, switchboard)]);
+    let groups = g.finish(&keys(&["phone"]));
+    let flags: Vec<(Vec<i64>, bool)> = groups
+        .iter()
+        .map(|g| (g.members.clone(), g.excluded_link))
+        .collect();
     assert_eq!(
-        held(11, 10, false, &ties, &BTreeSet::new()),
-        Some(Held::TooLarge)
+        flags,
+        vec![
+            (vec![1, 2, 3], true),
+            (vec![4, 5], false),
+            (vec![7, 8], true)
+        ]
     );
-    assert_eq!(
-        held(2, 10, true, &ties, &BTreeSet::new()),
-        Some(Held::MixedKinds)
-    );
-    ties.entry("phone".into())
-        .or_default()
-        .insert("+48600100200".into());
-    assert_eq!(held(2, 10, false, &ties, &excluded), None);
 }
 
 fn phone(n: &str, default: bool) -> Phone {
