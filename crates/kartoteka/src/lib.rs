@@ -5,5 +5,6 @@ mod bench_filter;
 mod bench_import;
 pub mod config;
 pub mod demo;
+pub mod duplicates_cli;
 pub mod startup;
 pub mod transfer;

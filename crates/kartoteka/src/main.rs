@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kartoteka::config::{Config, Overrides};
-use kartoteka::{bench, demo, startup, transfer};
+use kartoteka::{bench, demo, duplicates_cli, startup, transfer};
 use kartoteka_app::auth::system_actor;
 use kartoteka_app::users::NewUser;
 use std::io::{IsTerminal, Read};
@@ -60,6 +60,11 @@ enum Command {
     Import(transfer::ImportArgs),
     /// Export records (all, or a filter's) to csv or xlsx.
     Export(transfer::ExportArgs),
+    /// Find duplicates, merge or delete them in bulk, undo a merge.
+    Duplicates {
+        #[command(subcommand)]
+        command: duplicates_cli::DuplicatesCommand,
+    },
     /// Validate an identifier or phone number: prints {"valid", "normalized", "error"}.
     Validate {
         /// nip, pesel, regon or phone.
@@ -218,6 +223,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => {
             let app = startup::open(&config).await?;
             transfer::export(&app, args).await
+        }
+        Command::Duplicates { command } => {
+            let app = startup::open(&config).await?;
+            duplicates_cli::run(&app, command).await
         }
         Command::Bench { command } => bench::run(&config, command).await,
         Command::Validate { .. } => Ok(()),
