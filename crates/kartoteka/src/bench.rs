@@ -51,6 +51,23 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         records: u64,
     },
+    /// Duplicates: finding groups by phone, e-mail, names + city and seven criteria, the
+    /// bulk merge of every phone group, undo of single merges. Runs on a copy of a base of
+    /// its own (SQLite: bench-duplicates-N.db; PostgreSQL: <database>_dupbench_N).
+    Duplicates {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        /// Percent of the records added as copies of demo persons (besides the demo's own
+        /// shared phones and e-mails); used when the base is built.
+        #[arg(long, default_value_t = 2.0)]
+        copies: f64,
+        /// Runs of each search (the best is reported).
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+        /// Single merges undone.
+        #[arg(long, default_value_t = 20)]
+        undos: usize,
+    },
     /// Server time of the web UI's pages (list, search, card) over HTTP.
     Ui {
         #[arg(long, default_value_t = 1_000_000)]
@@ -73,6 +90,12 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             crate::bench_import::import(config, rows, xlsx_rows).await
         }
         BenchCommand::Export { records } => crate::bench_import::export(config, records).await,
+        BenchCommand::Duplicates {
+            records,
+            copies,
+            rounds,
+            undos,
+        } => crate::bench_duplicates::duplicates(config, records, copies, rounds, undos).await,
         BenchCommand::Filter { records, requests } => {
             crate::bench_filter::filter(config, records, requests).await
         }

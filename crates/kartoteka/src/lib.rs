@@ -1,6 +1,7 @@
 //! The `kartoteka` binary's pieces: configuration, start-up, and the command-line tools.
 
 pub mod bench;
+mod bench_duplicates;
 mod bench_filter;
 mod bench_import;
 pub mod config;
