@@ -9,6 +9,7 @@ mod cli;
 mod cli_duplicates;
 mod demo;
 mod duplicates;
+mod duplicates_props;
 mod exports;
 mod fields;
 mod groups;
