@@ -4,6 +4,7 @@ use kartoteka_domain::Invalid;
 use kartoteka_domain::access::RecordScope;
 use kartoteka_domain::field::FieldDefinition;
 use kartoteka_domain::ids::PublicId;
+use kartoteka_domain::national::Pesel;
 use kartoteka_domain::phone::normalize_phone_query;
 use kartoteka_domain::record::{
     FieldError, RecordData, RecordKind, Source, WriteContext, apply_patch, diff,
@@ -14,9 +15,11 @@ use kartoteka_store::list::{self, ListQuery, SortKey};
 use kartoteka_store::params::Param;
 use kartoteka_store::records::{self as store, RowMeta};
 use kartoteka_store::{StoreError, dictionaries, fields, users};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use utoipa::ToSchema;
 
 use crate::events::Event;
 use crate::views::{IdentifyMatch, IdentifyResult, RecordPage, RecordView};
@@ -28,6 +31,42 @@ pub struct Saved {
     /// The patch was applied on top of changes made since the client's version.
     pub merged: bool,
     pub changed: Vec<String>,
+}
+
+/// The outcome of a create: the record, and the other records it may duplicate.
+pub struct Created {
+    pub record: RecordView,
+    pub warnings: Vec<DuplicateWarning>,
+}
+
+/// Most possible duplicates one create names.
+pub const MAX_DUPLICATE_WARNINGS: usize = 10;
+
+/// Another record holding a phone, e-mail, PESEL, NIP or external ID the new record has
+/// (an identification lookup at creation: only the other record's ID and name).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DuplicateWarning {
+    /// Always `possible_duplicate`.
+    #[schema(example = "possible_duplicate")]
+    pub code: String,
+    /// The field holding the shared value: `phones`, `emails`, `pesel`, `nip` or
+    /// `external_id`.
+    #[schema(example = "phones")]
+    pub field: String,
+    /// The shared value, normalized (E.164, lower-cased e-mail, digits of a PESEL or NIP);
+    /// a PESEL masked (`*******1234`) for agents without "see national IDs".
+    #[schema(example = "+48600100200")]
+    pub value: String,
+    /// The record already holding it.
+    pub record: RecordName,
+}
+
+/// A record named by its public ID and display name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RecordName {
+    #[schema(example = "7K3M9QXA")]
+    pub id: String,
+    pub display_name: String,
 }
 
 /// Sorting and paging of a list request.
@@ -107,7 +146,7 @@ impl App {
         actor: &Actor,
         body: &Map<String, Value>,
         source: Source,
-    ) -> AppResult<RecordView> {
+    ) -> AppResult<Created> {
         if !actor.may_create_records() {
             return Err(AppError::forbidden());
         }
@@ -173,6 +212,9 @@ impl App {
         )
         .await?;
         let card = cards::by_ids(&mut *tx, self.db.backend, &[id]).await?;
+        // Duplicates at the door: read in the same transaction, so a failing lookup
+        // leaves nothing behind for a retry to duplicate.
+        let warnings = possible_duplicates(&mut tx, actor, public_id.as_str(), &data).await?;
         tx.commit().await?;
         self.events.publish(Event::RecordCreated {
             id: public_id.to_string(),
@@ -181,7 +223,22 @@ impl App {
         let card = card
             .first()
             .ok_or_else(|| AppError::Unexpected("created record vanished".into()))?;
-        Ok(RecordView::new(card, actor))
+        Ok(Created {
+            record: RecordView::new(card, actor),
+            warnings,
+        })
+    }
+
+    /// The other records holding one of this record's phones, e-mails, PESEL, NIP or
+    /// external ID (what a create warns about), for whoever may open the record.
+    pub async fn possible_duplicates_of(
+        &self,
+        actor: &Actor,
+        public_id: &str,
+    ) -> AppResult<Vec<DuplicateWarning>> {
+        let card = self.load_card(actor, public_id).await?;
+        let mut conn = self.db.pool.acquire().await?;
+        possible_duplicates(&mut conn, actor, &card.public_id, &card.data).await
     }
 
     pub async fn get_record(&self, actor: &Actor, public_id: &str) -> AppResult<RecordView> {
@@ -467,6 +524,61 @@ impl App {
             matches,
         })
     }
+}
+
+/// The records other than `public_id` holding any of `data`'s phones, e-mails (normalized),
+/// PESEL, NIP or external ID: one warning per record and field, at most
+/// [`MAX_DUPLICATE_WARNINGS`], in that order of fields, oldest record first. The lookups
+/// are identification's (indexed, by the stored normalized value).
+async fn possible_duplicates(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    public_id: &str,
+    data: &RecordData,
+) -> AppResult<Vec<DuplicateWarning>> {
+    let mut probes: Vec<(&str, String)> = Vec::new();
+    probes.extend(data.phones.iter().map(|p| ("phones", p.number.clone())));
+    probes.extend(data.emails.iter().map(|e| ("emails", e.normalized())));
+    for field in ["pesel", "nip", "external_id"] {
+        if let Some(v) = data.field(field) {
+            probes.push((field, v.to_string()));
+        }
+    }
+    // One more than the cap: the record itself may be among them.
+    let limit = MAX_DUPLICATE_WARNINGS as i64 + 1;
+    let mut warnings: Vec<DuplicateWarning> = Vec::new();
+    for (field, value) in probes {
+        let names = match field {
+            "phones" => cards::names_by_contact(&mut *conn, Some(&value), None, limit).await?,
+            "emails" => cards::names_by_contact(&mut *conn, None, Some(&value), limit).await?,
+            _ => cards::names_by_identifier(&mut *conn, field, &value, limit).await?,
+        };
+        for (id, display_name) in names {
+            if id == public_id
+                || warnings
+                    .iter()
+                    .any(|w| w.field == field && w.record.id == id)
+            {
+                continue;
+            }
+            if warnings.len() >= MAX_DUPLICATE_WARNINGS {
+                return Ok(warnings);
+            }
+            let value = match field {
+                "pesel" if !actor.sees_national_ids() => Pesel::parse(&value)
+                    .map(|p| p.masked())
+                    .unwrap_or_else(|_| "***********".into()),
+                _ => value.clone(),
+            };
+            warnings.push(DuplicateWarning {
+                code: "possible_duplicate".into(),
+                field: field.into(),
+                value,
+                record: RecordName { id, display_name },
+            });
+        }
+    }
+    Ok(warnings)
 }
 
 fn parse_id(public_id: &str) -> AppResult<PublicId> {

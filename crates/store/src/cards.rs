@@ -332,6 +332,33 @@ where
         .collect()
 }
 
+/// Public ID and display name of the records whose `pesel`, `nip` or `external_id` column
+/// holds `value` (stored normalized), oldest first.
+pub async fn names_by_identifier<'e, E>(
+    exec: E,
+    column: &str,
+    value: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let column = match column {
+        "pesel" => "pesel",
+        "nip" => "nip",
+        "external_id" => "external_id",
+        other => return Err(StoreError::Config(format!("no identifier column {other}"))),
+    };
+    let mut sql = Sql::new(format!(
+        "SELECT r.public_id, r.display_name FROM records r WHERE r.{column} = "
+    ));
+    sql.bind(value).push(" ORDER BY r.id LIMIT ").bind(limit);
+    let rows = sql.query().fetch_all(exec).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
 impl crate::Db {
     /// Cards of the records holding this number or e-mail (SQLite's fast path when open).
     pub async fn cards_by_contact(

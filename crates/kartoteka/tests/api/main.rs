@@ -8,6 +8,7 @@ mod cases;
 mod cli;
 mod cli_duplicates;
 mod demo;
+mod door;
 mod duplicates;
 mod duplicates_props;
 mod exports;

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kartoteka_app::records::ListParams;
+use kartoteka_app::records::{DuplicateWarning, ListParams};
 use kartoteka_app::views::{IdentifyResult, RecordPage, RecordView};
 use kartoteka_app::{App, AppError};
 use kartoteka_domain::record::Source;
@@ -128,22 +128,44 @@ fn source_of(caller: &Caller) -> Source {
     }
 }
 
-/// Create a record.
+/// The created record, and the other records it may duplicate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedRecord {
+    #[serde(flatten)]
+    record: RecordView,
+    /// Other records already holding one of the new record's phones, e-mails, PESEL, NIP
+    /// or external ID: one entry per record and field, at most 10; empty when none. The
+    /// record is created all the same.
+    warnings: Vec<DuplicateWarning>,
+}
+
+/// Create a record. The answer warns of possible duplicates: other records sharing a
+/// phone, e-mail, PESEL, NIP or external ID with the new one (named by ID and display name).
 #[utoipa::path(post, path = "/api/v1/records", tag = "records", request_body = RecordInput,
-    responses((status = 201, body = RecordView, headers(("ETag" = String), ("Location" = String))),
+    responses((status = 201, body = CreatedRecord, headers(("ETag" = String), ("Location" = String)),
+            example = json!({"id": "7K3M9QXA", "kind": "person", "display_name": "Anna Kowalska",
+                "version": 1, "warnings": [{"code": "possible_duplicate", "field": "phones",
+                "value": "+48600700800", "record": {"id": "QX4M2K7B", "display_name": "Anna Nowak"}}]})),
         (status = 422, description = "Invalid fields, each named with the reason")))]
 async fn create_record(
     State(app): State<App>,
     caller: Caller,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let record = app
+    let created = app
         .create_record(&caller.actor, &body, source_of(&caller))
         .await?;
-    let mut resp = (StatusCode::CREATED, axum::Json(&record)).into_response();
-    resp.headers_mut()
-        .insert(header::ETAG, etag(record.version));
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{}", record.id)) {
+    let (version, id) = (created.record.version, created.record.id.clone());
+    let mut resp = (
+        StatusCode::CREATED,
+        axum::Json(CreatedRecord {
+            record: created.record,
+            warnings: created.warnings,
+        }),
+    )
+        .into_response();
+    resp.headers_mut().insert(header::ETAG, etag(version));
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/records/{id}")) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(resp)

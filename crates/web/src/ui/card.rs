@@ -61,6 +61,14 @@ pub struct ConflictRow {
     pub yours: String,
 }
 
+/// Another record sharing a value with this one, shown after a create.
+pub struct DuplicateRow {
+    /// "Possible duplicate: this record shares phone +48… with" in the user's language.
+    pub text: String,
+    pub id: String,
+    pub name: String,
+}
+
 pub struct RelatedRow {
     pub id: String,
     pub name: String,
@@ -104,6 +112,8 @@ pub struct CardView {
     pub other_emails: Vec<String>,
     pub notice: Option<&'static str>,
     pub alert: Option<&'static str>,
+    /// Possible duplicates (after creating the record).
+    pub duplicates: Vec<DuplicateRow>,
     pub conflicts: Vec<ConflictRow>,
     pub pending: String,
     pub created: String,
@@ -324,6 +334,7 @@ pub(super) fn view(
         other_emails,
         notice: None,
         alert: (!errors.is_empty() || leftover).then_some(lang.t("card.errors")),
+        duplicates: Vec::new(),
         conflicts: Vec::new(),
         pending: String::new(),
         id,
@@ -409,6 +420,8 @@ pub(super) async fn load_ctx(
 pub struct CardQuery {
     saved: Option<String>,
     kind: Option<String>,
+    /// Set by a create that found possible duplicates.
+    duplicates: Option<String>,
 }
 
 pub async fn page(
@@ -481,6 +494,23 @@ pub async fn page(
         Some(_) => Some(s.lang.t("card.saved")),
         None => None,
     };
+    if q.duplicates.is_some() {
+        card.duplicates = app
+            .possible_duplicates_of(&s.actor, &id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| DuplicateRow {
+                text: s
+                    .lang
+                    .t("card.duplicate")
+                    .replace("{field}", s.lang.t(&format!("card.duplicate.{}", w.field)))
+                    .replace("{value}", &w.value),
+                id: w.record.id,
+                name: w.record.display_name,
+            })
+            .collect();
+    }
     render(&CardPage {
         page: s.page("records"),
         card,

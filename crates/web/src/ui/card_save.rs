@@ -34,7 +34,15 @@ pub async fn create(
     let mut body = patch_of(&Map::new(), &edited);
     body.insert("kind".into(), Value::String(kind.as_str().into()));
     match app.create_record(&s.actor, &body, Source::Manual).await {
-        Ok(r) => Redirect::to(&format!("/records/{}?saved=created", r.id)).into_response(),
+        Ok(c) => {
+            // The card looks the possible duplicates up again to name them.
+            let flag = if c.warnings.is_empty() {
+                ""
+            } else {
+                "&duplicates=1"
+            };
+            Redirect::to(&format!("/records/{}?saved=created{flag}", c.record.id)).into_response()
+        }
         Err(AppError::Validation(errors)) => {
             let ctx = Ctx {
                 s: &s,

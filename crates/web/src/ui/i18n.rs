@@ -208,6 +208,15 @@ pub const EN: &[(&str, &str)] = &[
     ("card.new_person", "New person"),
     ("card.new_organization", "New organization"),
     ("card.create", "Create"),
+    (
+        "card.duplicate",
+        "Possible duplicate: this record shares {field} {value} with",
+    ),
+    ("card.duplicate.phones", "phone"),
+    ("card.duplicate.emails", "e-mail"),
+    ("card.duplicate.pesel", "PESEL"),
+    ("card.duplicate.nip", "NIP"),
+    ("card.duplicate.external_id", "external ID"),
     ("conflict.title", "Someone else saved this record meanwhile"),
     (
         "conflict.intro",
@@ -405,6 +414,15 @@ pub const PL: &[(&str, &str)] = &[
     ("card.new_person", "Nowa osoba"),
     ("card.new_organization", "Nowa firma"),
     ("card.create", "Utwórz"),
+    (
+        "card.duplicate",
+        "Możliwy duplikat: ten rekord ma wspólny {field} {value} z rekordem",
+    ),
+    ("card.duplicate.phones", "telefon"),
+    ("card.duplicate.emails", "e-mail"),
+    ("card.duplicate.pesel", "PESEL"),
+    ("card.duplicate.nip", "NIP"),
+    ("card.duplicate.external_id", "identyfikator zewnętrzny"),
     (
         "conflict.title",
         "Ktoś inny zapisał ten rekord w międzyczasie",
