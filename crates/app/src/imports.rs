@@ -614,28 +614,3 @@ fn clean_file_name(name: &str) -> String {
         clean
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_are_named_by_letters_like_a_spreadsheet() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
-        assert_eq!(column_letter(27), "AB");
-        assert_eq!(column_letter(701), "ZZ");
-        assert_eq!(column_letter(702), "AAA");
-    }
-
-    #[test]
-    fn repeated_and_empty_headers_get_names_of_their_own() {
-        let cells = vec![
-            Cell::Text("Telefon".into()),
-            Cell::Empty,
-            Cell::Text("Telefon".into()),
-        ];
-        assert_eq!(header_names(&cells), vec!["Telefon", "B", "Telefon (2)"]);
-    }
-}

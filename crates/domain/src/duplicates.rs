@@ -144,6 +144,9 @@ pub struct FoundGroup {
     pub excluded_link: bool,
 }
 
+/// The values tying a clique: (criterion index, value).
+pub type TieValues = Vec<(usize, String)>;
+
 /// Groups records linked by cliques (sets of records equal in every criterion) into
 /// connected components, with the values of the cliques that formed each.
 #[derive(Default)]
@@ -153,7 +156,7 @@ pub struct Grouper {
     /// Normalized values that alone never tie a group for bulk actions.
     exclusions: BTreeSet<String>,
     /// Cliques tied by an excluded value, joined after all the others.
-    deferred: Vec<(Vec<i64>, Vec<(usize, String)>)>,
+    deferred: Vec<(Vec<i64>, TieValues)>,
     /// Members of groups that an excluded value joined.
     marked: Vec<i64>,
 }

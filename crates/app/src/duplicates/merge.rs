@@ -434,6 +434,7 @@ impl App {
     /// Applies a plan inside the caller's transaction: the main record takes the merged
     /// data, the merged records' links move to it, the merged and deleted records go, and
     /// the operation is journaled with its snapshots.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn apply_plan(
         &self,
         tx: &mut AnyConnection,
