@@ -338,6 +338,9 @@
       page.indeterminate = s.checked > 0 && s.checked < s.all.length;
     }
     form.classList.toggle("by-filter", s.byFilter);
+    // Merging opens the resolution screen of the ticked rows (two or more, not "all found").
+    const merge = document.getElementById("sel-merge");
+    if (merge) merge.hidden = s.byFilter || s.checked < 2;
   }
   document.addEventListener("change", function (ev) {
     const t = ev.target;
@@ -372,6 +375,9 @@
       document.getElementById("bulk-delete").showModal();
     } else if (t.closest("dialog [data-close]")) {
       t.closest("dialog").close();
+    } else if (t.closest("#sel-merge")) {
+      const ids = boxes(form).filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+      window.location.href = t.closest("#sel-merge").dataset.mergeHref + "?ids=" + encodeURIComponent(ids.join(","));
     }
   });
   document.addEventListener("htmx:beforeRequest", function (ev) {

@@ -25,6 +25,7 @@ mod ui;
 mod ui_admin;
 mod ui_admin_groups;
 mod ui_admin_users;
+mod ui_duplicates;
 mod ui_filter;
 mod ui_imports;
 mod users;

@@ -34,6 +34,8 @@ pub struct BulkBar {
     pub back: String,
     /// The export menu (columns to choose).
     pub export: super::exports::ExportMenu,
+    /// "Find duplicates" among the records of the list's filter.
+    pub duplicates: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -72,6 +74,7 @@ pub fn bulk_bar(
         f: f.to_string(),
         back: back.to_string(),
         export: super::exports::menu(lang, &catalog.defs, actor),
+        duplicates: super::duplicates::search_link(f),
     }
 }
 

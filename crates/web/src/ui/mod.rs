@@ -6,10 +6,14 @@ mod card;
 mod card_cases;
 mod card_form;
 mod card_save;
+mod duplicates;
+mod duplicates_merge;
+mod duplicates_ops;
 mod exports;
 pub mod i18n;
 mod i18n_admin;
 mod i18n_cases;
+mod i18n_duplicates;
 mod i18n_filter;
 mod i18n_imports;
 mod imports;
@@ -80,6 +84,27 @@ pub fn router() -> Router<App> {
         .route("/exports", post(exports::start))
         .route("/exports/{id}", get(exports::page))
         .route("/exports/{id}/panel", get(exports::panel))
+        .route("/duplicates", get(duplicates::page).post(duplicates::start))
+        .route(
+            "/duplicates/merge",
+            get(duplicates_merge::selection_page).post(duplicates_merge::apply),
+        )
+        .route("/duplicates/merge/preview", post(duplicates_merge::preview))
+        .route("/duplicates/operations", get(duplicates_ops::page))
+        .route(
+            "/duplicates/operations/{id}/undo",
+            post(duplicates_ops::undo),
+        )
+        .route("/duplicates/{id}", get(duplicates::results))
+        .route("/duplicates/{id}/bulk", post(duplicates::bulk))
+        .route(
+            "/duplicates/{id}/bulk/{job}",
+            get(duplicates::bulk_progress),
+        )
+        .route(
+            "/duplicates/{id}/groups/{position}",
+            get(duplicates_merge::group_page),
+        )
         .route("/downloads", get(exports::downloads))
         .route("/downloads/{id}", get(exports::download))
         .route("/static/{*file}", get(asset))
@@ -244,6 +269,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "imports.css",
         "text/css; charset=utf-8",
         include_str!("../../static/imports.css"),
+    ),
+    (
+        "duplicates.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/duplicates.css"),
+    ),
+    (
+        "duplicates.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/duplicates.js"),
     ),
     (
         "app.js",
