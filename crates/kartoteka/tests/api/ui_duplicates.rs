@@ -506,7 +506,7 @@ async fn a_record_changed_meanwhile_is_refused_and_so_is_undoing_a_later_edit() 
     let page = r.text().await.unwrap();
     assert!(
         page.contains(&format!(
-            "Nothing was undone: record {a_id} was changed after the merge (first_name)"
+            "Nothing was undone: record {a_id} was changed after the merge (First name)"
         )),
         "{page}"
     );

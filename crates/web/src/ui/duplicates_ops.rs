@@ -140,7 +140,7 @@ fn summary_lines(lang: Lang, catalog: &Catalog, summary: &Value) -> Vec<String> 
 
 /// The reason of a refused undo in the user's language (the app explains it in English;
 /// the known explanations are recognized, anything else is shown as it is).
-fn undo_refusal(lang: Lang, message: &str) -> String {
+fn undo_refusal(lang: Lang, catalog: &Catalog, message: &str) -> String {
     let between = |a: &str, b: &str| -> Option<String> {
         let start = message.find(a)? + a.len();
         let end = message[start..].find(b)? + start;
@@ -165,7 +165,12 @@ fn undo_refusal(lang: Lang, message: &str) -> String {
         key_and("dup.undo.err.deleted", &[("{record}", r)])
     } else if message.contains("was changed after the merge") {
         let r = between("record ", " was changed").unwrap_or_default();
-        let f = between("after the merge (", ")").unwrap_or_default();
+        let f = between("after the merge (", ")")
+            .unwrap_or_default()
+            .split(", ")
+            .map(|k| label(catalog, lang, k))
+            .collect::<Vec<_>>()
+            .join(", ");
         key_and("dup.undo.err.changed", &[("{record}", r), ("{fields}", f)])
     } else if message.starts_with("the ") && message.contains("changed after the merge") {
         let what = between("the ", " of record ").unwrap_or_default();
@@ -334,7 +339,9 @@ pub async fn undo(
         }
         Err(AppError::Forbidden(_)) => error_page(&s, &AppError::Forbidden("undo".into())),
         Err(AppError::Conflict { message, .. }) => {
-            let text = undo_refusal(s.lang, &message);
+            let defs = app.custom_definitions().await.unwrap_or_default();
+            let catalog = Catalog::load(&app, &s, defs, Needs::default()).await;
+            let text = undo_refusal(s.lang, &catalog, &message);
             ops_page(&app, &s, &scope, None, Some(id), Some((id, text))).await
         }
         Err(e) => {

@@ -671,12 +671,15 @@ mod tests {
     fn every_key_the_screens_use_exists() {
         let sources = [
             include_str!("duplicates.rs"),
+            include_str!("duplicates_results.rs"),
+            include_str!("duplicates_bulk.rs"),
             include_str!("duplicates_merge.rs"),
             include_str!("duplicates_ops.rs"),
             include_str!("../../templates/dup_page.html"),
             include_str!("../../templates/dup_search.html"),
             include_str!("../../templates/dup_results.html"),
             include_str!("../../templates/dup_bulk.html"),
+            include_str!("../../templates/dup_bulk_part.html"),
             include_str!("../../templates/dup_merge.html"),
             include_str!("../../templates/dup_merge_form.html"),
             include_str!("../../templates/dup_operations.html"),

@@ -7,8 +7,10 @@ mod card_cases;
 mod card_form;
 mod card_save;
 mod duplicates;
+mod duplicates_bulk;
 mod duplicates_merge;
 mod duplicates_ops;
+mod duplicates_results;
 mod exports;
 pub mod i18n;
 mod i18n_admin;
@@ -95,11 +97,11 @@ pub fn router() -> Router<App> {
             "/duplicates/operations/{id}/undo",
             post(duplicates_ops::undo),
         )
-        .route("/duplicates/{id}", get(duplicates::results))
-        .route("/duplicates/{id}/bulk", post(duplicates::bulk))
+        .route("/duplicates/{id}", get(duplicates_results::results))
+        .route("/duplicates/{id}/bulk", post(duplicates_bulk::bulk))
         .route(
             "/duplicates/{id}/bulk/{job}",
-            get(duplicates::bulk_progress),
+            get(duplicates_bulk::bulk_progress),
         )
         .route(
             "/duplicates/{id}/groups/{position}",
