@@ -91,6 +91,8 @@ pub struct MergePreview {
     /// Records merged into the main record, and deleted.
     pub merged: Vec<String>,
     pub deleted: Vec<String>,
+    /// Fields whose value comes from a record other than the main one: field → record.
+    pub values_from: BTreeMap<String, String>,
 }
 
 /// A merge or duplicate delete as journaled.
@@ -173,11 +175,26 @@ pub(crate) fn check_may_merge(actor: &Actor) -> AppResult<()> {
     }
 }
 
-fn conflict(message: String) -> AppError {
+/// A refused merge: `code` (in the problem's details) tells why.
+fn conflict(code: &str, message: String) -> AppError {
     AppError::Conflict {
         message,
-        details: serde_json::Map::new(),
+        details: serde_json::Map::from_iter([("code".to_string(), json!(code))]),
     }
+}
+
+fn mixed_kinds(main: &Card, other: &Card) -> AppError {
+    AppError::invalid(
+        "records",
+        "mixed_kinds",
+        format!(
+            "{} is a {} and {} a {}: a person and an organization cannot be merged",
+            main.public_id,
+            main.kind.as_str(),
+            other.public_id,
+            other.kind.as_str()
+        ),
+    )
 }
 
 fn members_of(cards: &[&Card], images: &HashMap<i64, Image>) -> Vec<Member> {
@@ -304,8 +321,15 @@ impl App {
             .collect();
         let ids: Vec<i64> = merging.iter().map(|c| c.id).collect();
         let images = merge::images(&mut conn, self.db.backend, &ids).await?;
+        if let Some(other) = merging.iter().find(|c| c.kind != main.kind) {
+            return Err(mixed_kinds(main, other));
+        }
         let members = members_of(&merging, &images);
-        let (data, _) = merge_data(&members, &plan.choices);
+        let (data, sources) = merge_data(&members, &plan.choices);
+        let values_from: BTreeMap<String, String> = sources
+            .into_iter()
+            .filter(|(_, src)| *src != main.public_id)
+            .collect();
         let unmasked = actor.sees_national_ids();
         let show = |k: &str, v: &str| {
             if k == "pesel" && !unmasked {
@@ -368,6 +392,7 @@ impl App {
                 .iter()
                 .filter_map(|i| by_id.get(i).map(|c| c.public_id.clone()))
                 .collect(),
+            values_from,
         })
     }
 
@@ -448,7 +473,11 @@ impl App {
         let all = plan.ids();
         let by_id: HashMap<i64, &Card> = loaded.cards.iter().map(|(i, c)| (*i, c)).collect();
         if let Some(gone) = all.iter().find(|i| !by_id.contains_key(i)) {
-            return Err(conflict(format!("record #{gone} no longer exists")));
+            let _ = gone;
+            return Err(conflict(
+                "record_gone",
+                "a record of this merge no longer exists (merged or deleted meanwhile); review the group again".into(),
+            ));
         }
         let images = &loaded.images;
         for c in all.iter().map(|i| by_id[i]) {
@@ -461,6 +490,7 @@ impl App {
                         c.public_id, c.version
                     ),
                     details: serde_json::Map::from_iter([
+                        ("code".to_string(), json!("stale_version")),
                         ("record".to_string(), json!(c.public_id)),
                         ("version".to_string(), json!(c.version)),
                     ]),
@@ -474,17 +504,7 @@ impl App {
             .map(|i| by_id[i])
             .find(|c| c.kind != main.kind)
         {
-            return Err(AppError::invalid(
-                "records",
-                "mixed_kinds",
-                format!(
-                    "{} is a {} and {} a {}: a person and an organization cannot be merged",
-                    main.public_id,
-                    main.kind.as_str(),
-                    other.public_id,
-                    other.kind.as_str()
-                ),
-            ));
+            return Err(mixed_kinds(main, other));
         }
         let now = now_ms();
         let by = (actor.user_id > 0).then_some(actor.user_id);
@@ -588,9 +608,10 @@ impl App {
         check_may_merge(actor)?;
         let view = self.duplicate_search(actor, search).await?;
         if view.job.state != "done" {
-            return Err(conflict(format!(
-                "duplicate search {search} has not finished"
-            )));
+            return Err(conflict(
+                "not_finished",
+                format!("duplicate search {search} has not finished"),
+            ));
         }
         let kind = match action {
             "merge" => "duplicates_merge",

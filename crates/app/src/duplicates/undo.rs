@@ -12,10 +12,11 @@ use super::merge::{OperationView, check_may_merge};
 use crate::events::Event;
 use crate::{Actor, App, AppError, AppResult};
 
-fn refused(message: String) -> AppError {
+/// A refused undo: `code` (in the problem's details) tells why, for clients to translate.
+fn refused(code: &str, message: String) -> AppError {
     AppError::Conflict {
         message,
-        details: serde_json::Map::new(),
+        details: serde_json::Map::from_iter([("code".to_string(), json!(code))]),
     }
 }
 
@@ -29,30 +30,38 @@ impl App {
             .await
             .map_err(|_| AppError::NotFound(format!("operation {id}")))?;
         if let Some(at) = op.undone_at {
-            return Err(refused(format!(
-                "operation {id} was undone already ({} by {})",
-                to_rfc3339(at),
-                op.undone_by.clone().unwrap_or_default()
-            )));
+            return Err(refused(
+                "already_undone",
+                format!(
+                    "operation {id} was undone already ({} by {})",
+                    to_rfc3339(at),
+                    op.undone_by.clone().unwrap_or_default()
+                ),
+            ));
         }
         let now = now_ms();
         let (Some(snapshot), None) = (snapshot, op.purged_at) else {
-            return Err(refused(format!(
-                "operation {id} is older than the undo window; its snapshots were removed"
-            )));
+            return Err(refused(
+                "purged",
+                format!("operation {id} is older than the undo window; its snapshots were removed"),
+            ));
         };
         if now - op.at > self.settings.undo_window_ms {
-            return Err(refused(format!(
-                "operation {id} is older than the undo window ({} days)",
-                self.settings.undo_window_ms / 86_400_000
-            )));
+            return Err(refused(
+                "expired",
+                format!(
+                    "operation {id} is older than the undo window ({} days)",
+                    self.settings.undo_window_ms / 86_400_000
+                ),
+            ));
         }
         // The removed records must not exist again.
         let back = kartoteka_store::bulk_ops::resolve(&mut tx, &op.removed).await?;
         if let Some(p) = back.keys().next() {
-            return Err(refused(format!(
-                "record {p} exists again; nothing was undone"
-            )));
+            return Err(refused(
+                "exists_again",
+                format!("record {p} exists again; nothing was undone"),
+            ));
         }
         let mut main_version = None;
         if let Some(main_image) = &snapshot.main {
@@ -65,10 +74,13 @@ impl App {
                 .fetch_optional(&mut *tx)
                 .await?;
             let Some(row) = row else {
-                return Err(refused(format!(
-                    "record {} was deleted after the merge; nothing was undone",
-                    op.main_public_id
-                )));
+                return Err(refused(
+                    "main_deleted",
+                    format!(
+                        "record {} was deleted after the merge; nothing was undone",
+                        op.main_public_id
+                    ),
+                ));
             };
             let version: i64 = row.try_get(0)?;
             if Some(version) != op.main_version {
@@ -78,19 +90,25 @@ impl App {
                     op.main_version.unwrap_or(0),
                 )
                 .await?;
-                return Err(refused(format!(
-                    "record {} was changed after the merge ({}); undoing would lose those changes, so nothing was undone",
-                    op.main_public_id,
-                    fields.into_iter().collect::<Vec<_>>().join(", ")
-                )));
+                return Err(refused(
+                    "main_changed",
+                    format!(
+                        "record {} was changed after the merge ({}); undoing would lose those changes, so nothing was undone",
+                        op.main_public_id,
+                        fields.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
             }
             let since = merge::changed_after(&mut tx, main_id, op.at).await?;
             if !since.is_empty() {
-                return Err(refused(format!(
-                    "the {} of record {} changed after the merge; undoing would lose those changes, so nothing was undone",
-                    since.join(", "),
-                    op.main_public_id
-                )));
+                return Err(refused(
+                    "links_changed",
+                    format!(
+                        "the {} of record {} changed after the merge; undoing would lose those changes, so nothing was undone",
+                        since.join(", "),
+                        op.main_public_id
+                    ),
+                ));
             }
             merge::clear_related(&mut tx, main_id).await?;
             merge::restore_row(&mut tx, backend, main_id, main_image).await?;

@@ -197,6 +197,19 @@ async fn records_sharing_a_phone_in_any_format_form_one_group_with_the_values_th
     let second = &page["items"][1];
     assert_eq!(second["held"], "mixed_kinds");
     assert_eq!(ids_of(second), vec![id(&org1), id(&p1)]);
+    // a person and an organization cannot be merged, not even in a preview
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/duplicates/merge/preview",
+            json!({"records": ids_of(second)}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p)[0],
+        ("records".to_string(), "mixed_kinds".to_string())
+    );
     // sorted and paged
     let held = groups(&t, sid, "?show=held").await;
     assert_eq!(held["total"], 1);
@@ -494,6 +507,7 @@ async fn a_stale_merge_is_refused_and_undo_after_a_later_edit_explains_why_it_ca
         .await;
     let p = problem(r, StatusCode::CONFLICT).await;
     assert!(p["detail"].as_str().unwrap().contains(&id(&a)), "{p}");
+    assert_eq!(p["code"], "stale_version");
     // the edit survives; both records still there
     assert_eq!(state(&t, &id(&a)).await["city"], "Opole");
     assert!(!state(&t, &id(&b)).await.is_null());
@@ -510,6 +524,7 @@ async fn a_stale_merge_is_refused_and_undo_after_a_later_edit_explains_why_it_ca
     let p = problem(r, StatusCode::CONFLICT).await;
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.contains("city"), "{detail}");
+    assert_eq!(p["code"], "main_changed");
     assert_eq!(state(&t, &id(&a)).await["city"], "Nysa");
     assert!(state(&t, &id(&b)).await.is_null());
 }
