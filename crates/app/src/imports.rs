@@ -576,22 +576,31 @@ pub(crate) async fn write_update(
     now: i64,
     by: Option<i64>,
 ) -> AppResult<i64> {
-    use kartoteka_store::records::{self as records_store, RowMeta};
+    use kartoteka_store::records as records_store;
     let keys: std::collections::BTreeSet<String> =
         changes.iter().map(|c| c.field.clone()).collect();
     let version = card.version + 1;
-    let organization_id = match &next.organization {
-        Some(org) => records_store::find(tx, org).await?.map(|(i, _)| i),
-        None => None,
+    let organization = if keys.contains("organization") {
+        Some(match &next.organization {
+            Some(org) => records_store::find(tx, org).await?.map(|(i, _)| i),
+            None => None,
+        })
+    } else {
+        None
     };
-    let display = next.display_name(card.kind);
-    let meta = RowMeta {
-        display_name: &display,
-        organization_id,
-        at: now,
+    records_store::update_changed(
+        tx,
+        card.id,
+        card.kind,
+        &card.data,
+        &card.display_name,
+        next,
+        organization,
+        now,
         by,
-    };
-    records_store::update(tx, card.id, card.kind, next, &meta, version).await?;
+        version,
+    )
+    .await?;
     let user_ids = if keys.contains("managers") {
         kartoteka_store::users::ids_by_usernames(tx, &next.managers).await?
     } else {

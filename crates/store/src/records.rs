@@ -127,6 +127,59 @@ pub async fn update(
     Ok(())
 }
 
+/// Updates only the columns whose values differ between `before` and `after` (text fields,
+/// display name, sort and search keys; the organization when `organization` is given), plus
+/// the modification stamp and version: an unchanged column leaves its indexes (and on
+/// SQLite its trigram table) alone.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_changed(
+    conn: &mut AnyConnection,
+    id: i64,
+    kind: RecordKind,
+    before: &RecordData,
+    before_display: &str,
+    after: &RecordData,
+    organization: Option<Option<i64>>,
+    at: i64,
+    by: Option<i64>,
+    version: i64,
+) -> Result<()> {
+    let after_display = after.display_name(kind);
+    let mut sql = Sql::new("UPDATE records SET modified_at = ");
+    sql.bind(at);
+    sql.push(", modified_by = ").bind(by);
+    sql.push(", version = ").bind(version);
+    for f in TEXT_FIELDS {
+        if before.field(f) != after.field(f) {
+            sql.push(", ").push(f).push(" = ").bind(after.field(f));
+        }
+    }
+    if before_display != after_display {
+        sql.push(", display_name = ").bind(after_display.as_str());
+    }
+    if let Some(org) = organization {
+        sql.push(", organization_id = ").bind(org);
+    }
+    let (bl, bf) = sort_keys(kind, before, before_display);
+    let (al, af) = sort_keys(kind, after, &after_display);
+    if bl != al {
+        sql.push(", sort_last = ").bind(al);
+    }
+    if bf != af {
+        sql.push(", sort_first = ").bind(af);
+    }
+    let old = crate::search_keys::keys(|f| before.field(f), before_display);
+    let new = crate::search_keys::keys(|f| after.field(f), &after_display);
+    for ((c, o), n) in crate::search_keys::COLUMNS.iter().zip(old).zip(new) {
+        if o != n {
+            sql.push(", ").push(c).push(" = ").bind(n);
+        }
+    }
+    sql.push(" WHERE id = ").bind(id);
+    sql.query().execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Rows for one table: (table, columns, rows).
 pub(crate) type TableRows = (&'static str, &'static [&'static str], Vec<Vec<Param>>);
 
