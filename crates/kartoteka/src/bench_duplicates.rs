@@ -541,16 +541,17 @@ pub async fn duplicates(
     let mut phone_search = None;
     for (label, criteria, target) in searches {
         let mut runs = Vec::new();
-        let mut last = None;
+        let mut best: Option<Searched> = None;
         for _ in 0..rounds.max(1) {
             let s = search(&app, criteria).await?;
             runs.push(s.wall);
-            last = Some(s);
+            if best.as_ref().is_none_or(|b| s.wall < b.wall) {
+                best = Some(s);
+            }
         }
-        let s = last.context("no search ran")?;
-        let best = runs.iter().min().copied().unwrap_or_default();
+        let s = best.context("no search ran")?;
         println!(
-            "  find by {label}: {} groups, {} records (ready {}, removing {}; held {}{}): {} best of {} [{}] (target {target}); last run: grouping {:.2} s, members + held + storing groups {:.2} s, job bookkeeping {:.2} s",
+            "  find by {label}: {} groups, {} records (ready {}, removing {}; held {}{}): {} best of {} [{}] (target {target}); that run: grouping {:.2} s, members + held + storing groups {:.2} s, job bookkeeping {:.2} s",
             s.view.groups,
             s.view.records,
             s.view.ready,
@@ -561,7 +562,7 @@ pub async fn duplicates(
             } else {
                 String::new()
             },
-            secs(best),
+            secs(s.wall),
             runs.len(),
             runs.iter()
                 .map(|d| format!("{:.2}", d.as_secs_f64()))
