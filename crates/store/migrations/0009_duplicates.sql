@@ -17,6 +17,7 @@ CREATE TABLE duplicate_groups (
     PRIMARY KEY (job_id, position)
 );
 CREATE INDEX duplicate_groups_size ON duplicate_groups(job_id, size, position);
+CREATE INDEX duplicate_groups_resolved ON duplicate_groups(resolved_by);
 
 -- Every merge and every duplicate delete, with what undo needs: a snapshot of the main
 -- record before, of each removed record (every row that hung off it), and of the links
