@@ -576,6 +576,25 @@ pub(crate) async fn write_update(
     now: i64,
     by: Option<i64>,
 ) -> AppResult<i64> {
+    let mut writes = kartoteka_store::records::RecordWrites::default();
+    let version = stage_update(tx, &mut writes, card, next, changes, custom_ids, now, by).await?;
+    writes.run(tx).await?;
+    Ok(version)
+}
+
+/// [`write_update`] gathered into `writes` (run later, with other records' writes); reads
+/// what it needs (the organization's and managers' IDs) now. Answers the new version.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn stage_update(
+    tx: &mut sqlx::AnyConnection,
+    writes: &mut kartoteka_store::records::RecordWrites,
+    card: &kartoteka_store::cards::Card,
+    next: &kartoteka_domain::record::RecordData,
+    changes: &[kartoteka_domain::record::FieldChange],
+    custom_ids: &std::collections::HashMap<String, i64>,
+    now: i64,
+    by: Option<i64>,
+) -> AppResult<i64> {
     use kartoteka_store::records as records_store;
     let keys: std::collections::BTreeSet<String> =
         changes.iter().map(|c| c.field.clone()).collect();
@@ -588,8 +607,12 @@ pub(crate) async fn write_update(
     } else {
         None
     };
-    records_store::update_changed(
-        tx,
+    let user_ids = if keys.contains("managers") {
+        kartoteka_store::users::ids_by_usernames(tx, &next.managers).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    writes.update(records_store::update_changed_sql(
         card.id,
         card.kind,
         &card.data,
@@ -599,16 +622,10 @@ pub(crate) async fn write_update(
         now,
         by,
         version,
-    )
-    .await?;
-    let user_ids = if keys.contains("managers") {
-        kartoteka_store::users::ids_by_usernames(tx, &next.managers).await?
-    } else {
-        std::collections::HashMap::new()
-    };
-    records_store::replace_children(tx, card.id, next, &keys, custom_ids, &user_ids).await?;
+    ));
+    writes.replace_children(card.id, next, &keys, custom_ids, &user_ids)?;
     let key_list: Vec<String> = keys.into_iter().collect();
-    records_store::note_changes(tx, card.id, &key_list, version, now).await?;
+    writes.note_changes(card.id, &key_list, version, now);
     Ok(version)
 }
 

@@ -528,19 +528,30 @@ pub async fn count_groups(
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
 
-/// Marks a group resolved by an operation.
-pub async fn resolve_group(
+/// Marks groups resolved: (position, operation) of search `job_id`, in one statement.
+pub async fn resolve_groups(
     conn: &mut AnyConnection,
     job_id: i64,
-    position: i64,
-    operation: i64,
+    resolved: &[(i64, i64)],
 ) -> Result<()> {
-    sqlx::query("UPDATE duplicate_groups SET resolved_by = $1 WHERE job_id = $2 AND position = $3")
-        .bind(operation)
+    if resolved.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("UPDATE duplicate_groups SET resolved_by = CASE position");
+    for (position, op) in resolved {
+        sql.push(" WHEN ").bind(*position).push(" THEN ").bind(*op);
+    }
+    sql.push(" END WHERE job_id = ")
         .bind(job_id)
-        .bind(position)
-        .execute(&mut *conn)
-        .await?;
+        .push(" AND position IN (");
+    for (i, (position, _)) in resolved.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*position);
+    }
+    sql.push(")");
+    sql.query().execute(&mut *conn).await?;
     Ok(())
 }
 

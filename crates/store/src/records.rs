@@ -3,9 +3,9 @@
 use kartoteka_domain::record::{RecordData, RecordKind, TEXT_FIELDS};
 use kartoteka_domain::text::sort_key;
 use sqlx::{AnyConnection, Row};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::params::{Param, Sql, multi_insert};
+use crate::params::{Param, Sql, json_insert};
 use crate::{Backend, Result, StoreError};
 
 /// Most parameters one statement may carry on either backend.
@@ -132,8 +132,7 @@ pub async fn update(
 /// the modification stamp and version: an unchanged column leaves its indexes (and on
 /// SQLite its trigram table) alone.
 #[allow(clippy::too_many_arguments)]
-pub async fn update_changed(
-    conn: &mut AnyConnection,
+pub fn update_changed_sql(
     id: i64,
     kind: RecordKind,
     before: &RecordData,
@@ -143,7 +142,7 @@ pub async fn update_changed(
     at: i64,
     by: Option<i64>,
     version: i64,
-) -> Result<()> {
+) -> Sql {
     let after_display = after.display_name(kind);
     let mut sql = Sql::new("UPDATE records SET modified_at = ");
     sql.bind(at);
@@ -176,8 +175,7 @@ pub async fn update_changed(
         }
     }
     sql.push(" WHERE id = ").bind(id);
-    sql.query().execute(&mut *conn).await?;
-    Ok(())
+    sql
 }
 
 /// Rows for one table: (table, columns, rows).
@@ -259,66 +257,149 @@ pub async fn replace_children(
     field_ids: &HashMap<String, i64>,
     user_ids: &HashMap<String, i64>,
 ) -> Result<()> {
-    let mut statements: Vec<Sql> = Vec::new();
-    let delete = |table: &str| {
-        let mut s = Sql::new(format!("DELETE FROM {table} WHERE record_id = "));
-        s.bind(id);
-        s
-    };
-    for (key, (table, cols, rows)) in [
-        ("phones", phone_rows(id, data)),
-        ("emails", email_rows(id, data)),
-        ("tags", tag_rows(id, data)),
-    ] {
-        if changed.contains(key) {
-            statements.push(delete(table));
-            statements.extend(multi_insert(table, cols, &rows, MAX_PARAMS));
+    let mut w = RecordWrites::default();
+    w.replace_children(id, data, changed, field_ids, user_ids)?;
+    w.run(conn).await
+}
+
+/// Writes to many records gathered to run as few statements: each record's row update
+/// (the columns differ, so one statement each), then per child table one DELETE of the
+/// replaced collections and one insert of their new rows (many rows through one JSON
+/// parameter), then the field-change notes. A record appears at most once.
+#[derive(Default)]
+pub struct RecordWrites {
+    updates: Vec<Sql>,
+    /// table → records whose rows in it are replaced.
+    deletes: BTreeMap<&'static str, Vec<i64>>,
+    /// custom field → records whose value of it is replaced.
+    custom_deletes: BTreeMap<i64, Vec<i64>>,
+    /// table → (columns, new rows).
+    inserts: BTreeMap<&'static str, (&'static [&'static str], Vec<Vec<Param>>)>,
+    changes: Vec<Vec<Param>>,
+}
+
+impl RecordWrites {
+    /// Adds a records row update (see [`update_changed_sql`]).
+    pub fn update(&mut self, sql: Sql) {
+        self.updates.push(sql);
+    }
+
+    fn insert(&mut self, (table, cols, rows): TableRows) {
+        let e = self.inserts.entry(table).or_insert((cols, Vec::new()));
+        e.1.extend(rows);
+    }
+
+    /// Replaces the listed collections of record `id` (`phones`, `emails`, `tags`,
+    /// `managers`, `custom.*`) with those of `data`.
+    pub fn replace_children(
+        &mut self,
+        id: i64,
+        data: &RecordData,
+        changed: &BTreeSet<String>,
+        field_ids: &HashMap<String, i64>,
+        user_ids: &HashMap<String, i64>,
+    ) -> Result<()> {
+        for (key, rows) in [
+            ("phones", phone_rows(id, data)),
+            ("emails", email_rows(id, data)),
+            ("tags", tag_rows(id, data)),
+        ] {
+            if changed.contains(key) {
+                self.deletes.entry(rows.0).or_default().push(id);
+                self.insert(rows);
+            }
         }
+        if changed.contains("managers") {
+            let rows = data
+                .managers
+                .iter()
+                .map(|m| {
+                    user_ids
+                        .get(m)
+                        .map(|u| vec![id.into(), (*u).into()])
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown user {m}")))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.deletes.entry("record_managers").or_default().push(id);
+            self.insert(("record_managers", &["record_id", "user_id"], rows));
+        }
+        for key in changed.iter().filter_map(|k| k.strip_prefix("custom.")) {
+            let Some(field_id) = field_ids.get(key) else {
+                continue;
+            };
+            self.custom_deletes.entry(*field_id).or_default().push(id);
+            if let Some(v) = data.custom.get(key) {
+                let row = vec![
+                    id.into(),
+                    (*field_id).into(),
+                    v.clone().into(),
+                    kartoteka_domain::text::fold(v).into(),
+                ];
+                self.insert((
+                    "custom_values",
+                    &["record_id", "field_id", "value", "folded"],
+                    vec![row],
+                ));
+            }
+        }
+        Ok(())
     }
-    if changed.contains("managers") {
-        statements.push(delete("record_managers"));
-        let rows = data
-            .managers
-            .iter()
-            .map(|m| {
-                user_ids
-                    .get(m)
-                    .map(|u| vec![id.into(), (*u).into()])
-                    .ok_or_else(|| StoreError::Corrupt(format!("unknown user {m}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        statements.extend(multi_insert(
-            "record_managers",
-            &["record_id", "user_id"],
-            &rows,
-            MAX_PARAMS,
-        ));
+
+    /// Notes that `fields` of record `id` changed at `version` / `at`.
+    pub fn note_changes(&mut self, id: i64, fields: &[String], version: i64, at: i64) {
+        self.changes.extend(
+            fields
+                .iter()
+                .map(|f| vec![id.into(), f.clone().into(), version.into(), at.into()]),
+        );
     }
-    for key in changed.iter().filter_map(|k| k.strip_prefix("custom.")) {
-        let Some(field_id) = field_ids.get(key) else {
-            continue;
+
+    /// Runs the gathered writes.
+    pub async fn run(&self, conn: &mut AnyConnection) -> Result<()> {
+        let backend = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
         };
-        let mut del = Sql::new("DELETE FROM custom_values WHERE record_id = ");
-        del.bind(id).push(" AND field_id = ").bind(*field_id);
-        statements.push(del);
-        if let Some(v) = data.custom.get(key) {
-            let mut ins =
-                Sql::new("INSERT INTO custom_values (record_id, field_id, value, folded) VALUES (");
-            ins.bind(id)
-                .push(", ")
-                .bind(*field_id)
-                .push(", ")
-                .bind(v.clone())
-                .push(", ")
-                .bind(kartoteka_domain::text::fold(v))
-                .push(")");
-            statements.push(ins);
+        let postgres = backend == Backend::Postgres;
+        let mut statements: Vec<Sql> = self.updates.clone();
+        for (table, ids) in &self.deletes {
+            let mut s = Sql::new(format!("DELETE FROM {table} WHERE record_id IN ("));
+            crate::bulk_ops::push_json_ids(&mut s, backend, ids);
+            s.push(")");
+            statements.push(s);
         }
+        for (field, ids) in &self.custom_deletes {
+            let mut s = Sql::new("DELETE FROM custom_values WHERE field_id = ");
+            s.bind(*field).push(" AND record_id IN (");
+            crate::bulk_ops::push_json_ids(&mut s, backend, ids);
+            s.push(")");
+            statements.push(s);
+        }
+        for (table, (cols, rows)) in &self.inserts {
+            if !rows.is_empty() {
+                statements.extend(json_insert(table, cols, rows, postgres));
+            }
+        }
+        if !self.changes.is_empty() {
+            for mut s in json_insert(
+                "record_field_changes",
+                &["record_id", "field", "version", "changed_at"],
+                &self.changes,
+                postgres,
+            ) {
+                s.push(
+                    " ON CONFLICT (record_id, field) DO UPDATE SET version = excluded.version, \
+                     changed_at = excluded.changed_at",
+                );
+                statements.push(s);
+            }
+        }
+        for s in &statements {
+            s.query().execute(&mut *conn).await?;
+        }
+        Ok(())
     }
-    for s in &statements {
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// Locks a record for a read-modify-write; returns its internal ID, kind and version.
@@ -372,23 +453,9 @@ pub async fn note_changes(
     version: i64,
     at: i64,
 ) -> Result<()> {
-    let rows: Vec<Vec<Param>> = fields
-        .iter()
-        .map(|f| vec![id.into(), f.clone().into(), version.into(), at.into()])
-        .collect();
-    for mut s in multi_insert(
-        "record_field_changes",
-        &["record_id", "field", "version", "changed_at"],
-        &rows,
-        MAX_PARAMS,
-    ) {
-        s.push(
-            " ON CONFLICT (record_id, field) DO UPDATE SET version = excluded.version, \
-             changed_at = excluded.changed_at",
-        );
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
+    let mut w = RecordWrites::default();
+    w.note_changes(id, fields, version, at);
+    w.run(conn).await
 }
 
 pub async fn delete(conn: &mut AnyConnection, id: i64) -> Result<()> {

@@ -12,6 +12,7 @@ use kartoteka_store::cards::{self, Card};
 use kartoteka_store::duplicates as dup_store;
 use kartoteka_store::jobs::{self, Job};
 use kartoteka_store::merge::{self, Image, Operation, Snapshot};
+use kartoteka_store::records::RecordWrites;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -163,6 +164,19 @@ pub(crate) struct Applied {
     pub main_version: i64,
     pub changed: Vec<String>,
     pub removed: Vec<String>,
+}
+
+/// The writes of plans checked and staged, to run together by [`App::flush_plans`].
+#[derive(Default)]
+pub(crate) struct Staged {
+    writes: RecordWrites,
+    /// Per plan that merges: its main record's pairs, in merge order.
+    links: Vec<Vec<merge::Pair>>,
+    removed: Vec<i64>,
+    ops: Vec<(Operation, Snapshot)>,
+    /// What each plan did (its operation filled in by the flush), and the search group it
+    /// resolves.
+    applied: Vec<(Applied, Option<(i64, i64)>)>,
 }
 
 pub(crate) fn check_may_merge(actor: &Actor) -> AppResult<()> {
@@ -407,12 +421,25 @@ impl App {
         let mut tx = self.db.begin_write().await?;
         let (plan, _) = self.plan_of(&mut tx, req).await?;
         let loaded = self.load(&mut tx, &plan.ids()).await?;
+        let mut staged = Staged::default();
+        let group = req.search.zip(req.group);
+        self.stage_plan(
+            &mut tx,
+            actor,
+            &plan,
+            None,
+            group,
+            &defs,
+            &req.versions,
+            &loaded,
+            &mut staged,
+        )
+        .await?;
         let applied = self
-            .apply_plan(&mut tx, actor, &plan, None, &defs, &req.versions, &loaded)
-            .await?;
-        if let (Some(search), Some(group)) = (req.search, req.group) {
-            dup_store::resolve_group(&mut tx, search, group, applied.operation).await?;
-        }
+            .flush_plans(&mut tx, staged)
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Unexpected("a staged merge did not apply".into()))?;
         crate::audit::record(
             &mut tx,
             actor,
@@ -456,24 +483,27 @@ impl App {
         })
     }
 
-    /// Applies a plan inside the caller's transaction: the main record takes the merged
+    /// Checks a plan and stages its writes into `staged`: the main record takes the merged
     /// data, the merged records' links move to it, the merged and deleted records go, and
-    /// the operation is journaled with its snapshots.
+    /// the operation is journaled with its snapshots. Nothing is staged when it is refused
+    /// (a record gone or changed since the versions given, persons mixed with organizations).
+    /// `group` is the search group (search, position) it resolves.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn apply_plan(
+    pub(crate) async fn stage_plan(
         &self,
         tx: &mut AnyConnection,
         actor: &Actor,
         plan: &Plan,
         job: Option<i64>,
+        group: Option<(i64, i64)>,
         defs: &Definitions,
         versions: &BTreeMap<String, i64>,
         loaded: &Loaded,
-    ) -> AppResult<Applied> {
+        staged: &mut Staged,
+    ) -> AppResult<()> {
         let all = plan.ids();
         let by_id: HashMap<i64, &Card> = loaded.cards.iter().map(|(i, c)| (*i, c)).collect();
-        if let Some(gone) = all.iter().find(|i| !by_id.contains_key(i)) {
-            let _ = gone;
+        if all.iter().any(|i| !by_id.contains_key(i)) {
             return Err(conflict(
                 "record_gone",
                 "a record of this merge no longer exists (merged or deleted meanwhile); review the group again".into(),
@@ -519,8 +549,9 @@ impl App {
             let (data, sources) = merge_data(&members, &plan.choices);
             let changes = diff(&main.data, &data);
             if !changes.is_empty() {
-                main_version = crate::imports::write_update(
+                main_version = crate::imports::stage_update(
                     tx,
+                    &mut staged.writes,
                     main,
                     &data,
                     &changes,
@@ -531,10 +562,16 @@ impl App {
                 .await?;
                 changed = changes.iter().map(|c| c.field.clone()).collect();
             }
-            for i in &plan.merge {
-                let image = images.get(i).cloned().unwrap_or_default();
-                merge::move_links(&mut *tx, plan.main, *i, &by_id[i].public_id, &image).await?;
-            }
+            let empty = Image::default();
+            staged.links.push(
+                plan.merge
+                    .iter()
+                    .map(|i| {
+                        let image = images.get(i).unwrap_or(&empty);
+                        merge::Pair::new(plan.main, *i, &by_id[i].public_id, image)
+                    })
+                    .collect(),
+            );
             let taken: BTreeMap<&String, &String> = sources
                 .iter()
                 .filter(|(k, src)| **src != main.public_id && changed.contains(k))
@@ -547,7 +584,7 @@ impl App {
             });
         }
         let removed_ids: Vec<i64> = plan.merge.iter().chain(&plan.delete).copied().collect();
-        merge::delete_records(&mut *tx, self.db.backend, &removed_ids).await?;
+        staged.removed.extend(&removed_ids);
         let pid = |ids: &[i64]| -> Vec<String> {
             ids.iter().map(|i| by_id[i].public_id.clone()).collect()
         };
@@ -586,14 +623,46 @@ impl App {
             undone_by: None,
             purged_at: None,
         };
-        let operation = merge::insert_operation(&mut *tx, &op, &snapshot).await?;
-        Ok(Applied {
-            operation,
-            main: main.public_id.clone(),
-            main_version,
-            changed,
-            removed,
-        })
+        staged.ops.push((op, snapshot));
+        staged.applied.push((
+            Applied {
+                operation: 0,
+                main: main.public_id.clone(),
+                main_version,
+                changed,
+                removed,
+            },
+            group,
+        ));
+        Ok(())
+    }
+
+    /// Runs staged plans' writes, in an order that keeps each plan's meaning: the main
+    /// records' rows and collections, the links moved (before anything is deleted, so that
+    /// a link between records removed by two plans is not lost), the removed records
+    /// deleted, the operations journaled and their groups marked resolved.
+    pub(crate) async fn flush_plans(
+        &self,
+        tx: &mut AnyConnection,
+        staged: Staged,
+    ) -> AppResult<Vec<Applied>> {
+        staged.writes.run(tx).await?;
+        merge::move_links(&mut *tx, self.db.backend, &staged.links).await?;
+        merge::delete_records(&mut *tx, self.db.backend, &staged.removed).await?;
+        let ids = merge::insert_operations(&mut *tx, self.db.backend, &staged.ops).await?;
+        let mut by_search: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for ((mut applied, group), id) in staged.applied.into_iter().zip(ids) {
+            applied.operation = id;
+            if let Some((search, position)) = group {
+                by_search.entry(search).or_default().push((position, id));
+            }
+            out.push(applied);
+        }
+        for (search, resolved) in by_search {
+            dup_store::resolve_groups(&mut *tx, search, &resolved).await?;
+        }
+        Ok(out)
     }
 
     /// Queues merging (or deleting) every ready group of a search. `confirm` must name the
@@ -680,7 +749,7 @@ impl App {
             let found = bulk_ops::resolve(&mut tx, &wanted).await?;
             let chunk_ids: Vec<i64> = found.values().copied().collect();
             let loaded = self.load(&mut tx, &chunk_ids).await?;
-            let mut applied_all = Vec::new();
+            let mut staged = Staged::default();
             for g in &groups {
                 let ids: Vec<i64> = g
                     .records
@@ -707,26 +776,20 @@ impl App {
                     choices: Choices::default(),
                 };
                 match self
-                    .apply_plan(
+                    .stage_plan(
                         &mut tx,
                         &actor,
                         &plan,
                         Some(job.id),
+                        Some((search, g.position)),
                         &defs,
                         &BTreeMap::new(),
                         &loaded,
+                        &mut staged,
                     )
                     .await
                 {
-                    Ok(applied) => {
-                        dup_store::resolve_group(&mut tx, search, g.position, applied.operation)
-                            .await?;
-                        result["groups"] = json!(result["groups"].as_i64().unwrap_or(0) + 1);
-                        result["removed"] = json!(
-                            result["removed"].as_i64().unwrap_or(0) + applied.removed.len() as i64
-                        );
-                        applied_all.push(applied);
-                    }
+                    Ok(()) => {}
                     Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
                         if let Some(list) = result["failed"].as_array_mut()
                             && list.len() < 1000
@@ -737,6 +800,11 @@ impl App {
                     Err(e) => return Err(e),
                 }
             }
+            let applied_all = self.flush_plans(&mut tx, staged).await?;
+            result["groups"] =
+                json!(result["groups"].as_i64().unwrap_or(0) + applied_all.len() as i64);
+            let removed: usize = applied_all.iter().map(|a| a.removed.len()).sum();
+            result["removed"] = json!(result["removed"].as_i64().unwrap_or(0) + removed as i64);
             cursor = last;
             jobs::advance(&mut tx, job.id, cursor, done, &result.to_string(), now_ms()).await?;
             tx.commit().await?;
