@@ -163,6 +163,24 @@ impl Db {
         })
     }
 
+    /// A connection of its own for a long job writing many chunks. On SQLite, its WAL is
+    /// checkpointed every ~200 MB instead of every 4 MB: a page changed by several chunks is
+    /// copied back to the database once, and fewer checkpoints run (the bulk merge at 1M
+    /// records: 119 s to 103 s). The connection is closed, not pooled, when dropped, so the
+    /// setting never reaches the short requests, whose commits should stay short.
+    pub async fn long_job_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            conn.close_on_drop();
+            sqlx::query("PRAGMA wal_autocheckpoint = 50000")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(conn)
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-modify-write inside it cannot be overtaken.
     pub async fn begin_write(&self) -> Result<Tx, StoreError> {

@@ -731,7 +731,7 @@ impl App {
         }
         let mut cursor = job.cursor;
         let mut done = job.done;
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.long_job_connection().await?;
         loop {
             if jobs::get(&mut *conn, job.id).await?.cancel_requested {
                 return Ok("cancelled");
