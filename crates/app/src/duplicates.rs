@@ -175,6 +175,7 @@ impl App {
         let found = store::find(
             &mut conn,
             self.db.backend,
+            self.db.reader.as_ref(),
             &spec.criteria,
             &defs.custom_ids,
             scope.as_ref(),
@@ -186,7 +187,8 @@ impl App {
             .iter()
             .flat_map(|g| g.members.iter().copied())
             .collect();
-        let facts = store::member_facts(&mut conn, self.db.backend, &ids).await?;
+        let facts =
+            store::member_facts(&mut conn, self.db.backend, self.db.reader.as_ref(), &ids).await?;
         let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
         for g in found {
             let mut members: Vec<&(String, String, i64)> =

@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 use crate::bulk_ops::push_json_ids;
+use crate::fast::SqliteReader;
 use crate::filter::Where;
 use crate::params::{Param, Sql, json_insert};
 use crate::{Backend, Result};
@@ -67,6 +68,7 @@ fn push_scope(sql: &mut Sql, column: &str, scope: Option<&Where<'_>>) {
 pub async fn find(
     conn: &mut AnyConnection,
     backend: Backend,
+    reader: Option<&std::sync::Arc<SqliteReader>>,
     criteria: &[Criterion],
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
@@ -81,7 +83,7 @@ pub async fn find(
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
     if name_like {
-        windowed(conn, criteria, scope, &mut grouper).await?;
+        windowed(conn, reader, criteria, scope, &mut grouper).await?;
         return Ok(grouper.finish(&keys));
     }
     let buckets = driver_buckets(conn, &criteria[driver], custom_ids, scope).await?;
@@ -165,9 +167,13 @@ fn refine(
     }
 }
 
-/// Every criterion a records column: one query partitions by all of them.
+/// Every criterion a records column: one query partitions by all of them. On SQLite (with
+/// its fast reader) the records are read once and partitioned here, in a hash map:
+/// SQLite itself would sort a million rows for it (5 s) for want of an index on exactly
+/// these columns.
 async fn windowed(
     conn: &mut AnyConnection,
+    reader: Option<&std::sync::Arc<SqliteReader>>,
     criteria: &[Criterion],
     scope: Option<&Where<'_>>,
     grouper: &mut Grouper,
@@ -179,23 +185,61 @@ async fn windowed(
             _ => "''",
         })
         .collect();
+    let values = (0..cols.len())
+        .map(|i| format!("v{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let aliased = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} AS v{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut filter = Sql::new("");
+    for c in &cols {
+        filter.push(&format!(" AND {c} <> ''"));
+    }
+    push_scope(&mut filter, "r.id", scope);
+    if let Some(reader) = reader {
+        let mut sql = Sql::new(format!("SELECT r.id, {aliased} FROM records r WHERE 1 = 1"));
+        append(&mut sql, &filter);
+        let reader = reader.clone();
+        let n = cols.len();
+        let cliques =
+            tokio::task::spawn_blocking(move || -> Result<Vec<(Vec<String>, Vec<i64>)>> {
+                // Values joined by a separator no folded key holds.
+                let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+                reader.each_row(&sql, |row| {
+                    let id: i64 = row.get(0).map_err(crate::fast::err)?;
+                    let mut key = String::new();
+                    for i in 0..n {
+                        if i > 0 {
+                            key.push('\u{1f}');
+                        }
+                        let v = row.get_ref(i + 1).map_err(crate::fast::err)?;
+                        key.push_str(v.as_str().unwrap_or_default());
+                    }
+                    by_key.entry(key).or_default().push(id);
+                    Ok(())
+                })?;
+                Ok(by_key
+                    .into_iter()
+                    .filter(|(_, ids)| ids.len() > 1)
+                    .map(|(k, ids)| (k.split('\u{1f}').map(str::to_string).collect(), ids))
+                    .collect())
+            })
+            .await
+            .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))??;
+        for (vals, ids) in cliques {
+            grouper.add(&ids, vals.into_iter().enumerate().collect());
+        }
+        return Ok(());
+    }
     let mut sql = Sql::new(format!(
-        "SELECT id, {} FROM (SELECT r.id, {}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
-        (0..cols.len())
-            .map(|i| format!("v{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        cols.iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} AS v{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        "SELECT id, {values} FROM (SELECT r.id, {aliased}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
         cols.join(", ")
     ));
-    for c in &cols {
-        sql.push(&format!(" AND {c} <> ''"));
-    }
-    push_scope(&mut sql, "r.id", scope);
+    append(&mut sql, &filter);
     sql.push(") t WHERE n > 1");
     let rows = sql.query().fetch_all(&mut *conn).await?;
     let mut cliques: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
@@ -352,17 +396,48 @@ async fn load_multi(
     Ok(out)
 }
 
-/// Public ID, kind and creation time of records, by internal ID.
+/// Public ID, kind and creation time of records, by internal ID (on SQLite through its
+/// fast reader, off the async workers).
 pub async fn member_facts(
     conn: &mut AnyConnection,
     backend: Backend,
+    reader: Option<&std::sync::Arc<SqliteReader>>,
     ids: &[i64],
 ) -> Result<HashMap<i64, (String, String, i64)>> {
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let mut sql = Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
-        push_json_ids(&mut sql, backend, chunk);
-        sql.push(")");
+    let statements: Vec<Sql> = ids
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let mut sql =
+                Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
+            push_json_ids(&mut sql, backend, chunk);
+            sql.push(")");
+            sql
+        })
+        .collect();
+    if let Some(reader) = reader {
+        let reader = reader.clone();
+        return tokio::task::spawn_blocking(move || {
+            for sql in &statements {
+                reader.each_row(sql, |row| {
+                    let e = crate::fast::err;
+                    out.insert(
+                        row.get(0).map_err(e)?,
+                        (
+                            row.get(1).map_err(e)?,
+                            row.get(2).map_err(e)?,
+                            row.get(3).map_err(e)?,
+                        ),
+                    );
+                    Ok(())
+                })?;
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
+    }
+    for sql in &statements {
         for row in sql.query().fetch_all(&mut *conn).await? {
             out.insert(
                 row.try_get(0)?,

@@ -32,7 +32,7 @@ impl std::fmt::Debug for SqliteReader {
     }
 }
 
-fn err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Config(format!("sqlite read: {e}"))
 }
 
@@ -90,6 +90,26 @@ impl SqliteReader {
 
     fn rows<T>(&self, sql: &Sql, map: impl Fn(&rusqlite::Row<'_>) -> Result<T>) -> Result<Vec<T>> {
         self.with(|conn| query(conn, sql, map))
+    }
+
+    /// Runs a statement and hands each row to `f` as it comes (scans too large to collect
+    /// as rows first). Blocking: call it off the async workers.
+    pub fn each_row(
+        &self,
+        sql: &Sql,
+        mut f: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&sql.text).map_err(err)?;
+            let params: Vec<V> = sql.params.iter().map(value).collect();
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(params))
+                .map_err(err)?;
+            while let Some(row) = rows.next().map_err(err)? {
+                f(row)?;
+            }
+            Ok(())
+        })
     }
 
     /// Cards by a `WHERE` condition: the records rows, then each record's children with
