@@ -172,7 +172,7 @@ impl App {
             .bind(job.id)
             .execute(&mut *conn)
             .await?;
-        let found = store::find(
+        let (found, mut facts) = store::find(
             &mut conn,
             self.db.backend,
             self.db.reader.as_ref(),
@@ -183,12 +183,14 @@ impl App {
         )
         .await?;
         let found_at = started.elapsed();
-        let ids: Vec<i64> = found
+        let missing: Vec<i64> = found
             .iter()
             .flat_map(|g| g.members.iter().copied())
+            .filter(|id| !facts.contains_key(id))
             .collect();
-        let facts =
-            store::member_facts(&mut conn, self.db.backend, self.db.reader.as_ref(), &ids).await?;
+        if !missing.is_empty() {
+            facts.extend(store::member_facts(&mut conn, self.db.backend, &missing).await?);
+        }
         let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
         for g in found {
             let mut members: Vec<&(String, String, i64)> =

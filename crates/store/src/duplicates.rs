@@ -63,8 +63,12 @@ fn push_scope(sql: &mut Sql, column: &str, scope: Option<&Where<'_>>) {
     }
 }
 
+/// A record's public ID, kind and creation time (how a group lists and orders its members).
+pub type Facts = (String, String, i64);
+
 /// Finds the groups of records equal in every criterion. `custom_ids` maps custom keys to
-/// their definitions' IDs. Members are internal IDs.
+/// their definitions' IDs. Members are internal IDs. Also answers the facts of members
+/// read on the way (of all, or of some: [`member_facts`] reads the rest).
 pub async fn find(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -73,26 +77,27 @@ pub async fn find(
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
     exclusions: &std::collections::BTreeSet<String>,
-) -> Result<Vec<FoundGroup>> {
+) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
     let keys: Vec<String> = criteria.iter().map(Criterion::key).collect();
     let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), HashMap::new()));
     };
     let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let name_like = criteria
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
     if name_like {
-        windowed(conn, reader, criteria, scope, &mut grouper).await?;
-        return Ok(grouper.finish(&keys));
+        let facts = windowed(conn, reader, criteria, scope, &mut grouper).await?;
+        return Ok((grouper.finish(&keys), facts));
     }
     let buckets = driver_buckets(conn, &criteria[driver], custom_ids, scope).await?;
+    let facts = HashMap::new();
     let others: Vec<usize> = (0..criteria.len()).filter(|&i| i != driver).collect();
     if others.is_empty() {
         for (value, ids) in buckets {
             grouper.add(&ids, vec![(driver, value)]);
         }
-        return Ok(grouper.finish(&keys));
+        return Ok((grouper.finish(&keys), facts));
     }
     // The other criteria's values of every candidate.
     let mut candidates: Vec<i64> = buckets
@@ -137,7 +142,7 @@ pub async fn find(
             refine(&mut grouper, &members, &multi_values, ties);
         }
     }
-    Ok(grouper.finish(&keys))
+    Ok((grouper.finish(&keys), facts))
 }
 
 /// Splits a clique further by each remaining many-valued criterion (records sharing one of
@@ -177,7 +182,7 @@ async fn windowed(
     criteria: &[Criterion],
     scope: Option<&Where<'_>>,
     grouper: &mut Grouper,
-) -> Result<()> {
+) -> Result<HashMap<i64, Facts>> {
     let cols: Vec<&str> = criteria
         .iter()
         .map(|c| match c {
@@ -201,39 +206,69 @@ async fn windowed(
     }
     push_scope(&mut filter, "r.id", scope);
     if let Some(reader) = reader {
-        let mut sql = Sql::new(format!("SELECT r.id, {aliased} FROM records r WHERE 1 = 1"));
+        let mut sql = Sql::new(format!(
+            "SELECT r.id, r.public_id, r.kind, r.created_at, {aliased} FROM records r WHERE 1 = 1"
+        ));
         append(&mut sql, &filter);
         let reader = reader.clone();
         let n = cols.len();
-        let cliques =
-            tokio::task::spawn_blocking(move || -> Result<Vec<(Vec<String>, Vec<i64>)>> {
-                // Values joined by a separator no folded key holds.
-                let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+        type Cliques = Vec<(Vec<String>, Vec<i64>)>;
+        let (cliques, facts) =
+            tokio::task::spawn_blocking(move || -> Result<(Cliques, HashMap<i64, Facts>)> {
+                let e = crate::fast::err;
+                // Every record's facts (compact), and the records of each key: values
+                // joined by a separator no folded key holds.
+                let mut rows: Vec<(i64, Box<str>, Box<str>, i64)> = Vec::new();
+                let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
                 reader.each_row(&sql, |row| {
-                    let id: i64 = row.get(0).map_err(crate::fast::err)?;
                     let mut key = String::new();
                     for i in 0..n {
                         if i > 0 {
                             key.push('\u{1f}');
                         }
-                        let v = row.get_ref(i + 1).map_err(crate::fast::err)?;
-                        key.push_str(v.as_str().unwrap_or_default());
+                        key.push_str(row.get_ref(i + 4).map_err(e)?.as_str().unwrap_or_default());
                     }
-                    by_key.entry(key).or_default().push(id);
+                    by_key.entry(key).or_default().push(rows.len() as u32);
+                    let text = |i: usize| -> Result<Box<str>> {
+                        Ok(row
+                            .get_ref(i)
+                            .map_err(e)?
+                            .as_str()
+                            .unwrap_or_default()
+                            .into())
+                    };
+                    rows.push((
+                        row.get(0).map_err(e)?,
+                        text(1)?,
+                        text(2)?,
+                        row.get(3).map_err(e)?,
+                    ));
                     Ok(())
                 })?;
-                Ok(by_key
-                    .into_iter()
-                    .filter(|(_, ids)| ids.len() > 1)
-                    .map(|(k, ids)| (k.split('\u{1f}').map(str::to_string).collect(), ids))
-                    .collect())
+                let mut facts = HashMap::new();
+                let mut cliques = Vec::new();
+                for (key, at) in by_key {
+                    if at.len() < 2 {
+                        continue;
+                    }
+                    let ids = at
+                        .iter()
+                        .map(|&i| {
+                            let (id, public_id, kind, created) = &rows[i as usize];
+                            facts.insert(*id, (public_id.to_string(), kind.to_string(), *created));
+                            *id
+                        })
+                        .collect();
+                    cliques.push((key.split('\u{1f}').map(str::to_string).collect(), ids));
+                }
+                Ok((cliques, facts))
             })
             .await
             .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))??;
         for (vals, ids) in cliques {
             grouper.add(&ids, vals.into_iter().enumerate().collect());
         }
-        return Ok(());
+        return Ok(facts);
     }
     let mut sql = Sql::new(format!(
         "SELECT id, {values} FROM (SELECT r.id, {aliased}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
@@ -253,7 +288,7 @@ async fn windowed(
     for (vals, ids) in cliques {
         grouper.add(&ids, vals.into_iter().enumerate().collect());
     }
-    Ok(())
+    Ok(HashMap::new())
 }
 
 /// The driving criterion's values shared by two or more records, with those records.
@@ -396,48 +431,17 @@ async fn load_multi(
     Ok(out)
 }
 
-/// Public ID, kind and creation time of records, by internal ID (on SQLite through its
-/// fast reader, off the async workers).
+/// Public ID, kind and creation time of records, by internal ID.
 pub async fn member_facts(
     conn: &mut AnyConnection,
     backend: Backend,
-    reader: Option<&std::sync::Arc<SqliteReader>>,
     ids: &[i64],
-) -> Result<HashMap<i64, (String, String, i64)>> {
+) -> Result<HashMap<i64, Facts>> {
     let mut out = HashMap::with_capacity(ids.len());
-    let statements: Vec<Sql> = ids
-        .chunks(CHUNK)
-        .map(|chunk| {
-            let mut sql =
-                Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
-            push_json_ids(&mut sql, backend, chunk);
-            sql.push(")");
-            sql
-        })
-        .collect();
-    if let Some(reader) = reader {
-        let reader = reader.clone();
-        return tokio::task::spawn_blocking(move || {
-            for sql in &statements {
-                reader.each_row(sql, |row| {
-                    let e = crate::fast::err;
-                    out.insert(
-                        row.get(0).map_err(e)?,
-                        (
-                            row.get(1).map_err(e)?,
-                            row.get(2).map_err(e)?,
-                            row.get(3).map_err(e)?,
-                        ),
-                    );
-                    Ok(())
-                })?;
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
-    }
-    for sql in &statements {
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
+        push_json_ids(&mut sql, backend, chunk);
+        sql.push(")");
         for row in sql.query().fetch_all(&mut *conn).await? {
             out.insert(
                 row.try_get(0)?,

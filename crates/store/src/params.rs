@@ -171,7 +171,7 @@ pub fn json_insert(table: &str, cols: &[&str], rows: &[Vec<Param>], postgres: bo
                     .bind(serde_json::Value::Array(json).to_string())
                     .push("::json) e WHERE true");
             } else {
-                sql.push("json_each(")
+                sql.push("jsonb_each(")
                     .bind(serde_json::Value::Array(json).to_string())
                     .push(") WHERE true");
             }
