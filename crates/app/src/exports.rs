@@ -20,7 +20,7 @@ use crate::jobs::{BulkTarget, JobView, MAX_RECORDS};
 use crate::{Actor, App, AppError, AppResult};
 
 /// Records read per statement while exporting.
-const CHUNK: usize = 2000;
+const CHUNK: usize = 5000;
 
 /// Columns an export can have besides the text fields and `custom.<key>`.
 pub const EXPORT_COLUMNS: [&str; 15] = [
@@ -293,6 +293,7 @@ impl App {
             let cards = export::rows(
                 &mut conn,
                 self.db.backend,
+                self.db.reader.as_ref(),
                 chunk,
                 &spec.columns,
                 &spec.columns,
