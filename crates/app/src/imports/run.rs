@@ -215,8 +215,9 @@ impl App {
             dictionaries: &defs.dictionaries,
             earlier: HashMap::new(),
         };
-        // One connection for the whole import: its page cache is the only one that grows.
-        let mut conn = self.db.pool.acquire().await?;
+        // One connection for the whole import: its page cache is the only one that grows,
+        // and (SQLite) its WAL is checkpointed in large steps.
+        let mut conn = self.db.long_job_connection().await?;
         let mut outcome = Ok("done");
         while let Some(batch) = rx.recv().await {
             let rows = match batch {
