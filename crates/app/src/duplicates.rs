@@ -1,7 +1,8 @@
 //! Duplicates (SPEC C7): searches run as jobs (`duplicates_find`) whose groups are stored
 //! for paging and sorting; merges and deletes (`duplicates/merge.rs`), bulk over a search's
-//! groups as jobs; undo within the window (`duplicates/undo.rs`).
+//! groups as jobs (`duplicates/bulk.rs`); undo within the window (`duplicates/undo.rs`).
 
+mod bulk;
 mod merge;
 mod undo;
 

@@ -1,0 +1,182 @@
+//! Bulk actions over a search's groups: merging (or deleting) every ready group as a job, a
+//! chunk of groups per transaction, through the same staged writes as a hand merge.
+
+use std::collections::BTreeMap;
+
+use kartoteka_domain::duplicates::Choices;
+use kartoteka_domain::time::now_ms;
+use kartoteka_store::bulk_ops;
+use kartoteka_store::duplicates as dup_store;
+use kartoteka_store::jobs::{self, Job};
+use kartoteka_store::merge;
+use serde_json::{Value, json};
+
+use super::merge::{Plan, Staged, check_may_merge, conflict};
+use crate::jobs::JobView;
+use crate::{Actor, App, AppError, AppResult};
+
+/// Groups merged per transaction by a bulk job.
+const GROUPS_PER_CHUNK: i64 = 200;
+
+impl App {
+    /// Queues merging (or deleting) every ready group of a search. `confirm` must name the
+    /// number of records that will be removed (the summary's `ready_removes`).
+    pub async fn start_duplicate_bulk(
+        &self,
+        actor: &Actor,
+        search: i64,
+        action: &str,
+        confirm: Option<i64>,
+    ) -> AppResult<JobView> {
+        check_may_merge(actor)?;
+        let view = self.duplicate_search(actor, search).await?;
+        if view.job.state != "done" {
+            return Err(conflict(
+                "not_finished",
+                format!("duplicate search {search} has not finished"),
+            ));
+        }
+        let kind = match action {
+            "merge" => "duplicates_merge",
+            "delete" => "duplicates_delete",
+            _ => {
+                return Err(AppError::invalid(
+                    "action",
+                    "unknown_action",
+                    "the action is merge or delete",
+                ));
+            }
+        };
+        if confirm != Some(view.ready_removes) {
+            return Err(AppError::invalid(
+                "confirm",
+                "confirmation_required",
+                format!(
+                    "this removes {} records from {} groups; send confirm={}",
+                    view.ready_removes, view.ready, view.ready_removes
+                ),
+            ));
+        }
+        let params = json!({"search": search}).to_string();
+        let by = (actor.user_id > 0).then_some(actor.user_id);
+        let id = jobs::insert(&self.db.pool, kind, &params, view.ready, by, now_ms()).await?;
+        self.job(actor, id).await
+    }
+
+    pub(crate) async fn run_duplicate_bulk(&self, job: &Job) -> AppResult<&'static str> {
+        let full = jobs::get_with_params(&self.db.pool, job.id).await?;
+        let params: Value = serde_json::from_str(&full.params)
+            .map_err(|e| AppError::Unexpected(format!("job parameters: {e}")))?;
+        let search = params["search"]
+            .as_i64()
+            .ok_or_else(|| AppError::Unexpected("job parameters: no search".into()))?;
+        let merging = job.kind == "duplicates_merge";
+        let actor = self.job_actor(job).await?;
+        check_may_merge(&actor)?;
+        let defs = self.definitions().await?;
+        let mut result: Value = serde_json::from_str(&job.result).unwrap_or(json!({}));
+        for k in ["groups", "removed", "skipped"] {
+            if result.get(k).is_none() {
+                result[k] = json!(0);
+            }
+        }
+        if result.get("failed").is_none() {
+            result["failed"] = json!([]);
+        }
+        let mut cursor = job.cursor;
+        let mut done = job.done;
+        let mut conn = self.db.long_job_connection().await?;
+        loop {
+            if jobs::get(&mut *conn, job.id).await?.cancel_requested {
+                return Ok("cancelled");
+            }
+            let groups =
+                dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
+            let Some(last) = groups.last().map(|g| g.position) else {
+                break;
+            };
+            let mut tx = self.db.begin_write_on(&mut conn).await?;
+            let wanted: Vec<String> = groups
+                .iter()
+                .flat_map(|g| g.records.iter().cloned())
+                .collect();
+            let found = bulk_ops::resolve(&mut tx, &wanted).await?;
+            let chunk_ids: Vec<i64> = found.values().copied().collect();
+            let loaded = self.load(&mut tx, &chunk_ids).await?;
+            let mut staged = Staged::default();
+            for g in &groups {
+                let ids: Vec<i64> = g
+                    .records
+                    .iter()
+                    .filter_map(|p| found.get(p).copied())
+                    .collect();
+                done += 1;
+                if ids.len() < 2 {
+                    result["skipped"] = json!(result["skipped"].as_i64().unwrap_or(0) + 1);
+                    continue;
+                }
+                let plan = Plan {
+                    main: ids[0],
+                    merge: if merging {
+                        ids[1..].to_vec()
+                    } else {
+                        Vec::new()
+                    },
+                    delete: if merging {
+                        Vec::new()
+                    } else {
+                        ids[1..].to_vec()
+                    },
+                    choices: Choices::default(),
+                };
+                match self
+                    .stage_plan(
+                        &mut tx,
+                        &actor,
+                        &plan,
+                        Some(job.id),
+                        Some((search, g.position)),
+                        &defs,
+                        &BTreeMap::new(),
+                        &loaded,
+                        &mut staged,
+                    )
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(e @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
+                        if let Some(list) = result["failed"].as_array_mut()
+                            && list.len() < 1000
+                        {
+                            list.push(json!({"group": g.position, "records": g.records, "reason": e.to_string()}));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            let applied_all = self.flush_plans(&mut tx, staged).await?;
+            result["groups"] =
+                json!(result["groups"].as_i64().unwrap_or(0) + applied_all.len() as i64);
+            let removed: usize = applied_all.iter().map(|a| a.removed.len()).sum();
+            result["removed"] = json!(result["removed"].as_i64().unwrap_or(0) + removed as i64);
+            cursor = last;
+            jobs::advance(&mut tx, job.id, cursor, done, &result.to_string(), now_ms()).await?;
+            tx.commit().await?;
+            for a in &applied_all {
+                self.publish_applied(&actor, a);
+            }
+            self.publish_progress(job.id).await;
+        }
+        let ops: Vec<i64> = merge::operation_ids_of_job(&mut conn, job.id).await?;
+        crate::audit::record(
+            &mut conn,
+            &actor,
+            if merging { "bulk_merge" } else { "bulk_delete_duplicates" },
+            "job",
+            Some(&job.id.to_string()),
+            json!({"search": search, "operations": ops.len(), "groups": result["groups"], "removed": result["removed"]}),
+        )
+        .await?;
+        Ok("done")
+    }
+}
