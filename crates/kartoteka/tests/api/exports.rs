@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::imports::read_xlsx;
+use crate::imports_job::read_xlsx;
 
 /// Starts an export, waits for it and returns the finished job.
 async fn export(t: &TestApp, token: &str, body: Value) -> Value {
