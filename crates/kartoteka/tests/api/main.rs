@@ -29,6 +29,7 @@ mod ui_admin;
 mod ui_admin_groups;
 mod ui_admin_users;
 mod ui_duplicates;
+mod ui_duplicates_browser;
 mod ui_filter;
 mod ui_imports;
 mod users;
