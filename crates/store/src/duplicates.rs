@@ -271,24 +271,29 @@ async fn windowed(
         return Ok(facts);
     }
     let mut sql = Sql::new(format!(
-        "SELECT id, {values} FROM (SELECT r.id, {aliased}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
+        "SELECT id, public_id, kind, created_at, {values} FROM (SELECT r.id, r.public_id, r.kind, \
+         r.created_at, {aliased}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
         cols.join(", ")
     ));
     append(&mut sql, &filter);
     sql.push(") t WHERE n > 1");
     let rows = sql.query().fetch_all(&mut *conn).await?;
+    // The members' facts come along: reading them by ID afterwards costs more (on
+    // PostgreSQL a list of IDs as JSON is planned as a scan of the records).
+    let mut facts: HashMap<i64, Facts> = HashMap::with_capacity(rows.len());
     let mut cliques: HashMap<Vec<String>, Vec<i64>> = HashMap::new();
     for row in &rows {
         let id: i64 = row.try_get(0)?;
+        facts.insert(id, (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?));
         let vals = (0..cols.len())
-            .map(|i| row.try_get::<String, _>(i + 1))
+            .map(|i| row.try_get::<String, _>(i + 4))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         cliques.entry(vals).or_default().push(id);
     }
     for (vals, ids) in cliques {
         grouper.add(&ids, vals.into_iter().enumerate().collect());
     }
-    Ok(HashMap::new())
+    Ok(facts)
 }
 
 /// The driving criterion's values shared by two or more records, with those records.
