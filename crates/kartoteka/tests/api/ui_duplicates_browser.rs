@@ -156,7 +156,7 @@ async fn duplicates_are_searched_merged_in_bulk_resolved_and_undone_in_the_brows
     b.click(&format!("input.sel-row[value='{b_id}']")).await;
     b.click("#sel-merge").await;
     b.find("#merge-form table.merge-grid").await;
-    assert!(b.url().await.contains("/duplicates/merge?ids="));
+    b.wait_url("/duplicates/merge?ids=").await;
     assert_eq!(b.count("table.merge-grid thead th.rec").await, 2);
     b.quit().await;
 }

@@ -213,6 +213,22 @@ impl Browser {
             .to_string()
     }
 
+    /// Waits (up to 10 s) until the page's URL contains `wanted`; answers the URL.
+    pub async fn wait_url(&self, wanted: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let u = self.url().await;
+            if u.contains(wanted) {
+                return u;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the URL never held {wanted:?}, last {u:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the text of `css` contains `wanted`.
     pub async fn wait_text(&self, css: &str, wanted: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
