@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::webdriver::Driver;
+use crate::webdriver::{scripts_ready, until};
 
 #[tokio::test]
 async fn a_person_is_created_with_two_phones_corrected_edited_and_saved_in_the_browser() {
@@ -182,31 +183,6 @@ async fn the_interface_speaks_polish_and_a_masked_input_takes_only_what_its_mask
     );
     assert_eq!(b.text(".head-fields .expand").await, "Zwiń");
     b.quit().await;
-}
-
-/// Waits until the page's scripts run (they are deferred: text shows before they do).
-async fn scripts_ready(b: &crate::webdriver::Browser) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while b
-        .execute("return document.readyState === 'complete' && !!window.htmx")
-        .await
-        != json!(true)
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the page's scripts never ran"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits until `script` returns true.
-async fn until(b: &crate::webdriver::Browser, script: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while b.execute(script).await != json!(true) {
-        assert!(std::time::Instant::now() < deadline, "never true: {script}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 /// Picks an option of a select as a person does (the change event bubbles to the page's

@@ -5,24 +5,8 @@ use serde_json::json;
 
 use crate::helpers::*;
 use crate::ui_duplicates::*;
-use crate::webdriver::{Browser, Driver};
-
-/// Waits until `script` returns true.
-async fn until(b: &Browser, script: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while b.execute(script).await != json!(true) {
-        assert!(std::time::Instant::now() < deadline, "never true: {script}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn scripts_ready(b: &Browser) {
-    until(
-        b,
-        "return document.readyState === 'complete' && !!window.htmx",
-    )
-    .await;
-}
+use crate::webdriver::Driver;
+use crate::webdriver::{scripts_ready, until};
 
 #[tokio::test]
 async fn duplicates_are_searched_merged_in_bulk_resolved_and_undone_in_the_browser() {

@@ -3,10 +3,11 @@
 //! reverted, and the list exported into the downloads (skipped when Chromium is missing).
 //! Screenshots land in target/screenshots/.
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::*;
-use crate::webdriver::{Browser, Driver};
+use crate::webdriver::Driver;
+use crate::webdriver::{scripts_ready, until};
 
 #[tokio::test]
 async fn agents_get_403_on_the_import_export_and_downloads_screens() {
@@ -137,23 +138,6 @@ Ewa;Śliwińska;600 100 207;ewa@example.pl;Wrocław;;\r\n\
 Jan;Dąbrowski;600 100 208;jan@example.pl;Zielona Góra;;40\r\n\
 Ołena;Szewczenko;600 100 209;olena@example.pl;Białystok;;\r\n\
 Zofia;Kaczmarek;600 100 210;zofia@example.pl;Bielsko-Biała;;75\r\n";
-
-/// Waits until `script` returns true.
-async fn until(b: &Browser, script: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while b.execute(script).await != json!(true) {
-        assert!(std::time::Instant::now() < deadline, "never true: {script}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn scripts_ready(b: &Browser) {
-    until(
-        b,
-        "return document.readyState === 'complete' && !!window.htmx",
-    )
-    .await;
-}
 
 #[tokio::test]
 async fn a_windows_1250_csv_is_mapped_checked_imported_reported_exported_and_reverted_in_the_browser()

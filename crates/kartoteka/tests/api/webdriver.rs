@@ -310,3 +310,21 @@ fn decode_base64(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Waits (up to 20 s) until `script` returns true in the page.
+pub async fn until(b: &Browser, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while b.execute(script).await != json!(true) {
+        assert!(Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the page has loaded and htmx is there.
+pub async fn scripts_ready(b: &Browser) {
+    until(
+        b,
+        "return document.readyState === 'complete' && !!window.htmx",
+    )
+    .await;
+}
