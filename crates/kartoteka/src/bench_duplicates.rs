@@ -608,7 +608,7 @@ pub async fn duplicates(
     cards::by_ids(&mut *conn, app.db.backend, &ids).await?;
     let t_cards = started.elapsed();
     let started = Instant::now();
-    let images = kartoteka_store::merge::images(&mut conn, app.db.backend, &ids).await?;
+    let images = kartoteka_store::merge::images(&mut conn, app.db.backend, None, &ids).await?;
     let t_images = started.elapsed();
     let snapshot_bytes: usize = images
         .values()

@@ -498,8 +498,8 @@ pub async fn fill(app: &App, records: u64, seed: u64, progress: bool) -> anyhow:
         .try_get(0)?;
     let deferred = match &mut loader {
         _ if empty > 0 || records < 50_000 => false,
-        Some(l) => l.defer_indexes()? > 0,
-        None => bulk::defer_indexes_postgres(&app.db).await? > 0,
+        Some(l) => l.defer_indexes(bulk::Defer::All { keep: &[] })? > 0,
+        None => bulk::defer_indexes_postgres(&app.db, bulk::Defer::All { keep: &[] }).await? > 0,
     };
     while let Some(mut batch) = rx.recv().await {
         loader = match loader {

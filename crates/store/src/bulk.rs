@@ -320,15 +320,78 @@ pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-/// PostgreSQL: drops the secondary indexes of the loaded tables (not those behind
-/// constraints), noting them in `deferred_indexes`, for `build_deferred_postgres` (or the
-/// next start) to build after a load into an empty base.
-pub async fn defer_indexes_postgres(db: &crate::Db) -> Result<usize> {
-    defer_indexes_postgres_keeping(db, &[]).await
+/// What a load defers (drops, to build at its end).
+#[derive(Clone, Copy, Debug)]
+pub enum Defer<'a> {
+    /// A load into an empty base: every secondary index of the loaded tables but `keep`,
+    /// and on SQLite the trigram triggers (the trigram tables are filled once at the end).
+    All { keep: &'a [&'a str] },
+    /// A large load into a base in use: only [`FILTER_INDEXES`] but `keep`. Cards, caller
+    /// identification, duplicate warnings, campaigns and the trigram tables keep working
+    /// as before; the list's filters and sorts scan meanwhile.
+    Filters { keep: &'a [&'a str] },
 }
 
-/// As `defer_indexes_postgres`, keeping the indexes named in `keep`.
-pub async fn defer_indexes_postgres_keeping(db: &crate::Db, keep: &[&str]) -> Result<usize> {
+impl<'a> Defer<'a> {
+    /// Everything into an empty base, the filter indexes into one in use.
+    pub fn for_base(empty: bool, keep: &'a [&'a str]) -> Defer<'a> {
+        if empty {
+            Defer::All { keep }
+        } else {
+            Defer::Filters { keep }
+        }
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        match self {
+            Defer::All { keep } => !keep.contains(&name),
+            Defer::Filters { keep } => FILTER_INDEXES.contains(&name) && !keep.contains(&name),
+        }
+    }
+}
+
+/// Indexes only the list's filters and sorts read (`filter` and `sort`), none behind a
+/// constraint or a lookup by key: each costs a random index page per new record, which is
+/// what makes a large load into a full base slow.
+pub const FILTER_INDEXES: [&str; 31] = [
+    "records_sort",
+    "records_created",
+    "records_modified",
+    "records_regon",
+    "records_k_last",
+    "records_k_first",
+    "records_k_display",
+    "records_k_city",
+    "records_city_created",
+    "records_k_address",
+    "records_x_last",
+    "records_x_first",
+    "records_x_display",
+    "records_x_city",
+    "records_x_address",
+    "records_last_contact",
+    "records_modified_by",
+    "records_language",
+    "records_stage",
+    "records_position",
+    "records_acquisition",
+    "custom_values_field",
+    "custom_values_folded",
+    "record_tags_tag",
+    "record_segments_segment",
+    "case_classifiers_classifier",
+    // PostgreSQL's trigram indexes (SQLite's trigram tables are not indexes).
+    "records_k_last_trgm",
+    "records_k_first_trgm",
+    "records_k_display_trgm",
+    "records_k_city_trgm",
+    "records_k_address_trgm",
+];
+
+/// PostgreSQL: drops the secondary indexes of the loaded tables (not those behind
+/// constraints) that `scope` names, noting them in `deferred_indexes`, for
+/// `build_deferred_postgres` (or the next start) to build after the load.
+pub async fn defer_indexes_postgres(db: &crate::Db, scope: Defer<'_>) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     let mut sql = Sql::new(
         "SELECT i.indexname::text, i.indexdef::text FROM pg_indexes i WHERE i.schemaname = current_schema() \
@@ -345,7 +408,7 @@ pub async fn defer_indexes_postgres_keeping(db: &crate::Db, keep: &[&str]) -> Re
     let mut deferred = 0;
     for r in &rows {
         let (name, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-        if keep.contains(&name.as_str()) {
+        if !scope.wants(&name) {
             continue;
         }
         deferred += 1;
@@ -466,20 +529,14 @@ impl SqliteLoader {
             .map_err(sqlite_err)
     }
 
-    /// Drops the secondary indexes of the loaded tables, noting them in `deferred_indexes`
-    /// (rebuilt by `build_deferred_indexes`, or at the next start if the load dies). A schema
-    /// change can meet SQLITE_BUSY without the busy handler (another connection mid-write):
-    /// it is tried again.
-    pub fn defer_indexes(&mut self) -> Result<usize> {
-        self.defer_indexes_keeping(&[])
-    }
-
-    /// As `defer_indexes`, keeping the indexes named in `keep` (those a load still reads,
-    /// e.g. the phone index of an import that matches by phone).
-    pub fn defer_indexes_keeping(&mut self, keep: &[&str]) -> Result<usize> {
+    /// Drops the secondary indexes of the loaded tables that `scope` names, noting them in
+    /// `deferred_indexes` (rebuilt by `build_deferred_indexes`, or at the next start if the
+    /// load dies). A schema change can meet SQLITE_BUSY without the busy handler (another
+    /// connection mid-write): it is tried again.
+    pub fn defer_indexes(&mut self, scope: Defer<'_>) -> Result<usize> {
         let mut tries = 0;
         loop {
-            match self.try_defer_indexes(keep) {
+            match self.try_defer_indexes(scope) {
                 Err(StoreError::Config(m)) if m.contains("locked") && tries < 20 => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -489,7 +546,7 @@ impl SqliteLoader {
         }
     }
 
-    fn try_defer_indexes(&mut self, keep: &[&str]) -> Result<usize> {
+    fn try_defer_indexes(&mut self, scope: Defer<'_>) -> Result<usize> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -502,23 +559,26 @@ impl SqliteLoader {
                 table,
             )?);
         }
-        found.retain(|(name, _)| !keep.contains(&name.as_str()));
+        found.retain(|(name, _)| scope.wants(name));
         defer_objects(&tx, "INDEX", &found)?;
-        // The trigram tables: their triggers go, and they are filled in one pass at the end
-        // (`_trgm_fill` sorts before the triggers, which come back after it).
-        let triggers = schema_objects(
-            &tx,
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?1",
-            "records_trgm_%",
-        )?;
-        if !triggers.is_empty() {
-            tx.execute(
-                "INSERT INTO deferred_indexes (name, sql) VALUES ('_trgm_fill', ?1)",
-                [trigram_fill_sql()],
-            )
-            .map_err(sqlite_err)?;
+        // Into an empty base, the trigram tables: their triggers go, and they are filled in
+        // one pass at the end (`_trgm_fill` sorts before the triggers, which come back after
+        // it). A base in use keeps them: its records may be edited meanwhile.
+        if let Defer::All { .. } = scope {
+            let triggers = schema_objects(
+                &tx,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?1",
+                "records_trgm_%",
+            )?;
+            if !triggers.is_empty() {
+                tx.execute(
+                    "INSERT INTO deferred_indexes (name, sql) VALUES ('_trgm_fill', ?1)",
+                    [trigram_fill_sql()],
+                )
+                .map_err(sqlite_err)?;
+            }
+            defer_objects(&tx, "TRIGGER", &triggers)?;
         }
-        defer_objects(&tx, "TRIGGER", &triggers)?;
         tx.commit().map_err(sqlite_err)?;
         Ok(found.len())
     }

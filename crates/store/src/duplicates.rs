@@ -90,8 +90,8 @@ pub async fn find(
         let facts = windowed(conn, reader, criteria, scope, &mut grouper).await?;
         return Ok((grouper.finish(&keys), facts));
     }
-    let buckets = driver_buckets(conn, &criteria[driver], custom_ids, scope).await?;
-    let facts = HashMap::new();
+    let (buckets, facts) =
+        driver_buckets(conn, reader, &criteria[driver], custom_ids, scope).await?;
     let others: Vec<usize> = (0..criteria.len()).filter(|&i| i != driver).collect();
     if others.is_empty() {
         for (value, ids) in buckets {
@@ -297,12 +297,15 @@ async fn windowed(
 }
 
 /// The driving criterion's values shared by two or more records, with those records.
+/// On SQLite the statement runs on the fast reader, joined to the records for the members'
+/// facts, which it answers too (sqlx decodes the rows several times slower).
 async fn driver_buckets(
     conn: &mut AnyConnection,
+    reader: Option<&std::sync::Arc<SqliteReader>>,
     c: &Criterion,
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
-) -> Result<Vec<(String, Vec<i64>)>> {
+) -> Result<(Buckets, HashMap<i64, Facts>)> {
     // (value expression, record column, table, extra condition)
     let (value, record, table, mut cond) = match c {
         Criterion::Phone => ("number", "record_id", "phones", Sql::new("")),
@@ -320,7 +323,19 @@ async fn driver_buckets(
     if matches!(c, Criterion::Custom(_)) {
         cond.push(" AND folded <> ''");
     }
-    let mut sql = Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"));
+    let with_facts = reader.is_some();
+    let mut sql = if !with_facts {
+        Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"))
+    } else if table == "records" {
+        Sql::new(format!(
+            "SELECT {value}, id, public_id, kind, created_at FROM records WHERE 1 = 1"
+        ))
+    } else {
+        Sql::new(format!(
+            "SELECT t.{value}, t.{record}, r.public_id, r.kind, r.created_at FROM {table} t \
+             JOIN records r ON r.id = t.{record} WHERE 1 = 1"
+        ))
+    };
     append(&mut sql, &cond);
     push_scope(&mut sql, record, scope);
     sql.push(&format!(
@@ -329,20 +344,53 @@ async fn driver_buckets(
     append(&mut sql, &cond);
     push_scope(&mut sql, record, scope);
     sql.push(&format!(
-        " GROUP BY {value} HAVING COUNT(*) > 1) ORDER BY {value}"
+        " GROUP BY {value} HAVING COUNT(*) > 1) ORDER BY 1"
     ));
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    let mut out: Vec<(String, Vec<i64>)> = Vec::new();
-    for row in &rows {
-        let v: String = row.try_get(0)?;
-        let id: i64 = row.try_get(1)?;
+    fn push(out: &mut Buckets, v: &str, id: i64) {
         match out.last_mut() {
-            Some((last, ids)) if *last == v => ids.push(id),
-            _ => out.push((v, vec![id])),
+            Some((last, ids)) if last == v => ids.push(id),
+            _ => out.push((v.to_string(), vec![id])),
         }
     }
-    Ok(out)
+    if let Some(reader) = reader {
+        let reader = reader.clone();
+        return tokio::task::spawn_blocking(move || -> Result<(Buckets, HashMap<i64, Facts>)> {
+            let e = crate::fast::err;
+            let mut out = Buckets::new();
+            let mut facts = HashMap::new();
+            reader.each_row(&sql, |row| {
+                let id: i64 = row.get(1).map_err(e)?;
+                push(
+                    &mut out,
+                    row.get_ref(0).map_err(e)?.as_str().unwrap_or_default(),
+                    id,
+                );
+                facts.insert(
+                    id,
+                    (
+                        row.get(2).map_err(e)?,
+                        row.get(3).map_err(e)?,
+                        row.get(4).map_err(e)?,
+                    ),
+                );
+                Ok(())
+            })?;
+            Ok((out, facts))
+        })
+        .await
+        .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
+    }
+    let rows = sql.query().fetch_all(&mut *conn).await?;
+    let mut out = Buckets::new();
+    for row in &rows {
+        let v: String = row.try_get(0)?;
+        push(&mut out, &v, row.try_get(1)?);
+    }
+    Ok((out, HashMap::new()))
 }
+
+/// Values shared by records, with those records, in value order.
+type Buckets = Vec<(String, Vec<i64>)>;
 
 /// Appends a fragment with its parameters.
 fn append(sql: &mut Sql, part: &Sql) {

@@ -331,7 +331,8 @@ impl App {
             .filter_map(|i| by_id.get(&i).copied())
             .collect();
         let ids: Vec<i64> = merging.iter().map(|c| c.id).collect();
-        let images = merge::images(&mut conn, self.db.backend, &ids).await?;
+        let images =
+            merge::images(&mut conn, self.db.backend, self.db.reader.as_ref(), &ids).await?;
         if let Some(other) = merging.iter().find(|c| c.kind != main.kind) {
             return Err(mixed_kinds(main, other));
         }
@@ -473,7 +474,8 @@ impl App {
     pub(crate) async fn load(&self, tx: &mut AnyConnection, ids: &[i64]) -> AppResult<Loaded> {
         merge::lock_ids(&mut *tx, self.db.backend, ids).await?;
         let cards = cards::by_ids(&mut *tx, self.db.backend, ids).await?;
-        let images = merge::images(&mut *tx, self.db.backend, ids).await?;
+        // The transaction has not written yet: the reader sees what it sees.
+        let images = merge::images(&mut *tx, self.db.backend, self.db.reader.as_ref(), ids).await?;
         Ok(Loaded {
             cards: cards.into_iter().map(|c| (c.id, c)).collect(),
             images,

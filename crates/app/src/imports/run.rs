@@ -28,9 +28,11 @@ use crate::{Actor, App, AppError, AppResult};
 /// Rows per transaction (each commit flushes index and trigram pages: fewer, larger ones
 /// are faster).
 const CHUNK: usize = 10_000;
-/// An import of at least this many rows into an empty SQLite base builds its indexes at
-/// the end.
+/// An import of at least this many rows into an empty base builds its indexes at the end.
 const DEFER_INDEXES_ROWS: i64 = 20_000;
+/// ... and into a base in use when it is at least 1/this of the base's size (its list's
+/// filter indexes then cost more kept live than rebuilt).
+const DEFER_FILTERS_RATIO: i64 = 2;
 /// Record IDs an import's audit entry lists (the journal holds them all).
 const AUDITED_RECORDS: usize = 10_000;
 
@@ -275,32 +277,33 @@ impl App {
         Ok(state)
     }
 
-    /// A large import into an empty base loads like the demo data: the secondary indexes
-    /// (and on SQLite the trigram triggers) go for the load and are built once at its end.
-    /// Indexes the import's match keys read stay. If the server dies meanwhile, the next
-    /// start builds them.
+    /// A large import loads like the demo data: into an empty base, the secondary indexes
+    /// (and on SQLite the trigram triggers) go for the load and are built once at its end;
+    /// into a base in use, at least half its size, only the list's filter and sort indexes
+    /// go (`bulk::FILTER_INDEXES`), so that cards, caller identification and campaigns stay
+    /// fast while it runs. Indexes the import's match keys read stay. If the server dies
+    /// meanwhile, the next start builds them.
     async fn defer_indexes_for(
         &self,
         spec: &ImportSpec,
         estimate: Option<i64>,
     ) -> AppResult<Option<Deferred>> {
-        let large = match estimate {
-            Some(n) => n >= DEFER_INDEXES_ROWS,
-            // Workbooks: about 100 bytes a row once compressed.
+        // Workbooks: about 100 bytes a row once compressed.
+        let rows = match estimate {
+            Some(n) => n,
             None => std::fs::metadata(&spec.path)
-                .map(|m| m.len() as i64 >= DEFER_INDEXES_ROWS * 100)
-                .unwrap_or(false),
+                .map(|m| m.len() as i64 / 100)
+                .unwrap_or(0),
         };
-        if spec.dry_run || !large {
+        if spec.dry_run || rows < DEFER_INDEXES_ROWS {
             return Ok(None);
         }
-        let empty: bool = sqlx::query("SELECT COUNT(*) FROM (SELECT 1 FROM records LIMIT 1) x")
+        let base: i64 = sqlx::query("SELECT COUNT(*) FROM records")
             .fetch_one(&self.db.pool)
             .await
             .and_then(|r| sqlx::Row::try_get::<i64, _>(&r, 0))
-            .map(|v| v == 0)
             .map_err(kartoteka_store::StoreError::from)?;
-        if !empty {
+        if base > 0 && rows * DEFER_FILTERS_RATIO < base {
             return Ok(None);
         }
         let keep: Vec<&'static str> = spec
@@ -314,14 +317,15 @@ impl App {
                 _ => "records_nip",
             })
             .collect();
+        let empty = base == 0;
         let Some(path) = self.db.sqlite_path.clone() else {
-            bulk::defer_indexes_postgres_keeping(&self.db, &keep).await?;
+            bulk::defer_indexes_postgres(&self.db, bulk::Defer::for_base(empty, &keep)).await?;
             return Ok(Some(Deferred::Postgres));
         };
         let loader = tokio::task::spawn_blocking(move || {
             let mut loader = bulk::SqliteLoader::open(&path)?;
             loader.limit_cache_mb(64)?;
-            loader.defer_indexes_keeping(&keep)?;
+            loader.defer_indexes(bulk::Defer::for_base(empty, &keep))?;
             Ok::<_, kartoteka_store::StoreError>(loader)
         })
         .await

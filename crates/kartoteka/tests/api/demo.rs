@@ -164,7 +164,12 @@ async fn indexes_a_killed_bulk_load_dropped_are_rebuilt_at_the_next_start() {
         .unwrap()
     };
     let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
-    assert!(loader.defer_indexes().unwrap() >= 10);
+    assert!(
+        loader
+            .defer_indexes(kartoteka_store::bulk::Defer::All { keep: &[] })
+            .unwrap()
+            >= 10
+    );
     drop(loader); // killed before building them
     assert_eq!(count(t.app.db.clone()).await, 0);
     let db = kartoteka_store::Db::connect(&format!("sqlite:{}", path.display()), 2)
@@ -172,4 +177,55 @@ async fn indexes_a_killed_bulk_load_dropped_are_rebuilt_at_the_next_start() {
         .unwrap();
     db.migrate().await.unwrap();
     assert_eq!(count(db).await, 1);
+}
+
+#[tokio::test]
+async fn a_load_into_a_base_in_use_defers_only_the_filter_indexes() {
+    let t = spawn_app().await;
+    let Some(path) = t.app.db.sqlite_path.clone() else {
+        return; // SQLite only (PostgreSQL's path is the import's test)
+    };
+    let names = |db: kartoteka_store::Db| async move {
+        sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>(0).unwrap())
+        .collect::<std::collections::BTreeSet<String>>()
+    };
+    let before = names(t.app.db.clone()).await;
+    let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
+    let dropped = loader
+        .defer_indexes(kartoteka_store::bulk::Defer::Filters {
+            keep: &["records_regon"],
+        })
+        .unwrap();
+    let during = names(t.app.db.clone()).await;
+    let gone: Vec<&String> = before.difference(&during).collect();
+    assert_eq!(gone.len(), dropped);
+    assert!(
+        gone.iter()
+            .all(|n| kartoteka_store::bulk::FILTER_INDEXES.contains(&n.as_str())),
+        "{gone:?}"
+    );
+    for kept in [
+        "records_regon",
+        "phones_number",
+        "phones_record",
+        "emails_norm",
+        "records_pesel",
+        "records_nip",
+        "records_external",
+        "records_organization",
+        "records_trgm_insert",
+        "cases_campaign",
+    ] {
+        assert!(during.contains(kept), "{kept} stays");
+    }
+    assert!(!during.contains("records_k_last") && !during.contains("records_sort"));
+    loader.build_deferred_indexes().unwrap();
+    assert_eq!(names(t.app.db.clone()).await, before);
 }

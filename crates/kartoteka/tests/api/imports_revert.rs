@@ -558,32 +558,75 @@ async fn a_large_import_into_an_empty_base_builds_its_indexes_at_the_end_and_fin
 
     let found = by_phone(&t, "600 000 007").await;
     assert_eq!(found.len(), 1, "the phone finds its one record");
-    let r = t
+    assert_eq!(in_lodz(&t).await, 20_000, "the trigram index was filled");
+    assert_rebuilt(&t, &["records_k_last"]).await;
+}
+
+/// Records whose city has `lodz` in it (a trigram search).
+async fn in_lodz(t: &TestApp) -> i64 {
+    let page: Value = t
         .post(
             &t.admin_token,
             "/api/v1/records/search",
             json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}, "limit": 1}),
         )
-        .await;
-    let page: Value = r.json().await.unwrap();
-    assert_eq!(
-        page["total"], 20_000,
-        "the trigram index was filled: {page}"
-    );
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["total"].as_i64().unwrap()
+}
 
+/// No index is left to build, and the named schema objects exist.
+async fn assert_rebuilt(t: &TestApp, names: &[&str]) {
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deferred_indexes")
         .fetch_one(&t.app.db.pool)
         .await
         .unwrap();
     assert_eq!(pending, 0, "every deferred index was built again");
-    let sql = if t.app.db.backend == kartoteka_store::Backend::Postgres {
-        "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'records_k_last'"
-    } else {
-        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'records_k_last'"
-    };
-    let present: i64 = sqlx::query_scalar(sql)
-        .fetch_one(&t.app.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(present, 1, "the last-name index is back");
+    for name in names {
+        let sql = if t.app.db.backend == kartoteka_store::Backend::Postgres {
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1"
+        } else {
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = $1"
+        };
+        let present: i64 = sqlx::query_scalar(sql)
+            .bind(name)
+            .fetch_one(&t.app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(present, 1, "{name} is back");
+    }
+}
+
+#[tokio::test]
+async fn a_large_import_into_a_base_in_use_defers_only_the_filter_indexes() {
+    let t = spawn_app().await;
+    let old = t
+        .create(json!({"kind": "person", "last_name": "Dawna", "city": "Łódź", "phones": [{"number": "500 100 100"}]}))
+        .await;
+    // 20,000 rows into a base of one: the list's filter indexes go for the load; the
+    // trigram triggers and the lookup indexes stay (the base is in use meanwhile).
+    let mut lines = vec!["Imię,Nazwisko,Telefon,Miasto".to_string()];
+    for i in 0..20_000 {
+        lines.push(format!("Jan,Nowakowski,{},Łódź", 600_000_000 + i));
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let done = upload_and_import(&t, "duzy.csv", csv(&refs), json!({})).await;
+    let (created, _, _, _, failed) = counts(&done);
+    assert_eq!((created, failed), (20_000, 0), "{done}");
+
+    let found = by_phone(&t, "500 100 100").await;
+    assert_eq!(found.len(), 1, "the old record is still found by its phone");
+    assert_eq!(found[0]["id"], old["id"]);
+    assert_eq!(
+        in_lodz(&t).await,
+        20_001,
+        "the trigram tables hold old and new"
+    );
+    let mut names = vec!["records_k_last", "records_sort", "phones_number"];
+    if t.app.db.backend == kartoteka_store::Backend::Sqlite {
+        names.push("records_trgm_insert");
+    }
+    assert_rebuilt(&t, &names).await;
 }
