@@ -612,7 +612,7 @@ pub(crate) async fn stage_update(
     } else {
         std::collections::HashMap::new()
     };
-    writes.update(records_store::update_changed_sql(
+    writes.update(records_store::changed_row(
         card.id,
         card.kind,
         &card.data,

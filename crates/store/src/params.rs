@@ -133,51 +133,96 @@ pub fn multi_insert(
 pub fn json_insert(table: &str, cols: &[&str], rows: &[Vec<Param>], postgres: bool) -> Vec<Sql> {
     rows.chunks(5000)
         .map(|chunk| {
-            let json: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|row| {
-                    serde_json::Value::Array(
-                        row.iter()
-                            .map(|p| match p {
-                                Param::Text(v) => serde_json::json!(v),
-                                Param::Int(v) => serde_json::json!(v),
-                                Param::Real(v) => serde_json::json!(v),
-                            })
-                            .collect(),
-                    )
-                })
-                .collect();
-            let select: Vec<String> = (0..cols.len())
-                .map(|i| {
-                    if postgres {
-                        let cast = match chunk.first().and_then(|r| r.get(i)) {
-                            Some(Param::Int(_)) => "::bigint",
-                            Some(Param::Real(_)) => "::double precision",
-                            _ => "",
-                        };
-                        format!("(e->>{i}){cast}")
-                    } else {
-                        format!("value->>{i}")
-                    }
-                })
-                .collect();
             let mut sql = Sql::new(format!(
                 "INSERT INTO {table} ({}) SELECT {} FROM ",
                 cols.join(", "),
-                select.join(", ")
+                json_columns(chunk, cols.len(), postgres).join(", ")
             ));
-            if postgres {
-                sql.push("json_array_elements(")
-                    .bind(serde_json::Value::Array(json).to_string())
-                    .push("::json) e WHERE true");
-            } else {
-                sql.push("jsonb_each(")
-                    .bind(serde_json::Value::Array(json).to_string())
-                    .push(") WHERE true");
-            }
+            push_json_rows(&mut sql, chunk, postgres);
+            sql.push(" WHERE true");
             sql
         })
         .collect()
+}
+
+/// `UPDATE table SET cols = … FROM <rows as one JSON array> WHERE key = …`: many rows'
+/// updates of the same columns through one bound parameter. Each row is the key's value,
+/// then the columns' values.
+pub fn json_update(
+    table: &str,
+    key: &str,
+    cols: &[&str],
+    rows: &[Vec<Param>],
+    postgres: bool,
+) -> Vec<Sql> {
+    rows.chunks(5000)
+        .map(|chunk| {
+            let selected = json_columns(chunk, cols.len() + 1, postgres);
+            let set: Vec<String> = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = j.c{}", i + 1))
+                .collect();
+            let aliased: Vec<String> = selected
+                .iter()
+                .enumerate()
+                .map(|(i, e)| format!("{e} AS c{i}"))
+                .collect();
+            let mut sql = Sql::new(format!(
+                "UPDATE {table} SET {} FROM (SELECT {} FROM ",
+                set.join(", "),
+                aliased.join(", ")
+            ));
+            push_json_rows(&mut sql, chunk, postgres);
+            sql.push(&format!(") j WHERE {table}.{key} = j.c0"));
+            sql
+        })
+        .collect()
+}
+
+/// The expressions reading each of `n` columns from a JSON row (PostgreSQL casts each to
+/// the type of its parameters).
+fn json_columns(chunk: &[Vec<Param>], n: usize, postgres: bool) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            if postgres {
+                let cast = match chunk.first().and_then(|r| r.get(i)) {
+                    Some(Param::Int(_)) => "::bigint",
+                    Some(Param::Real(_)) => "::double precision",
+                    _ => "",
+                };
+                format!("(e->>{i}){cast}")
+            } else {
+                format!("value->>{i}")
+            }
+        })
+        .collect()
+}
+
+/// The rows as one JSON array parameter, as a table source.
+fn push_json_rows(sql: &mut Sql, chunk: &[Vec<Param>], postgres: bool) {
+    let json: Vec<serde_json::Value> = chunk
+        .iter()
+        .map(|row| {
+            serde_json::Value::Array(
+                row.iter()
+                    .map(|p| match p {
+                        Param::Text(v) => serde_json::json!(v),
+                        Param::Int(v) => serde_json::json!(v),
+                        Param::Real(v) => serde_json::json!(v),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let json = serde_json::Value::Array(json).to_string();
+    if postgres {
+        sql.push("json_array_elements(")
+            .bind(json)
+            .push("::json) e");
+    } else {
+        sql.push("jsonb_each(").bind(json).push(")");
+    }
 }
 
 #[cfg(test)]

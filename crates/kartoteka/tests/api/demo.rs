@@ -163,14 +163,17 @@ async fn indexes_a_killed_bulk_load_dropped_are_rebuilt_at_the_next_start() {
         .try_get::<i64, _>(0)
         .unwrap()
     };
-    let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
-    assert!(
+    let load = path.clone();
+    let dropped = tokio::task::spawn_blocking(move || {
+        let mut loader = kartoteka_store::bulk::SqliteLoader::open(&load).unwrap();
         loader
             .defer_indexes(kartoteka_store::bulk::Defer::All { keep: &[] })
             .unwrap()
-            >= 10
-    );
-    drop(loader); // killed before building them
+        // the loader goes here: killed before building them
+    })
+    .await
+    .unwrap();
+    assert!(dropped >= 10);
     assert_eq!(count(t.app.db.clone()).await, 0);
     let db = kartoteka_store::Db::connect(&format!("sqlite:{}", path.display()), 2)
         .await
@@ -197,12 +200,19 @@ async fn a_load_into_a_base_in_use_defers_only_the_filter_indexes() {
         .collect::<std::collections::BTreeSet<String>>()
     };
     let before = names(t.app.db.clone()).await;
-    let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
-    let dropped = loader
-        .defer_indexes(kartoteka_store::bulk::Defer::Filters {
-            keep: &["records_regon"],
-        })
-        .unwrap();
+    // The loader blocks: off the test's one runtime thread, where the server's tasks run
+    // (one of them may hold the write lock a moment).
+    let (mut loader, dropped) = tokio::task::spawn_blocking(move || {
+        let mut loader = kartoteka_store::bulk::SqliteLoader::open(&path).unwrap();
+        let dropped = loader
+            .defer_indexes(kartoteka_store::bulk::Defer::Filters {
+                keep: &["records_regon"],
+            })
+            .unwrap();
+        (loader, dropped)
+    })
+    .await
+    .unwrap();
     let during = names(t.app.db.clone()).await;
     let gone: Vec<&String> = before.difference(&during).collect();
     assert_eq!(gone.len(), dropped);
@@ -226,6 +236,8 @@ async fn a_load_into_a_base_in_use_defers_only_the_filter_indexes() {
         assert!(during.contains(kept), "{kept} stays");
     }
     assert!(!during.contains("records_k_last") && !during.contains("records_sort"));
-    loader.build_deferred_indexes().unwrap();
+    tokio::task::spawn_blocking(move || loader.build_deferred_indexes().unwrap())
+        .await
+        .unwrap();
     assert_eq!(names(t.app.db.clone()).await, before);
 }
