@@ -585,12 +585,9 @@ impl SqliteLoader {
 
     /// Builds the indexes `defer_indexes` dropped.
     pub fn build_deferred_indexes(&mut self) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sqlite_err)?;
         let pending: Vec<(String, String)> = {
-            let mut stmt = tx
+            let mut stmt = self
+                .conn
                 .prepare("SELECT name, sql FROM deferred_indexes ORDER BY name")
                 .map_err(sqlite_err)?;
             let rows = stmt
@@ -599,14 +596,31 @@ impl SqliteLoader {
             rows.collect::<std::result::Result<_, _>>()
                 .map_err(sqlite_err)?
         };
-        for (name, sql) in &pending {
-            tx.execute_batch(&crate::db::idempotent(sql))
-                .map_err(sqlite_err)?;
-            tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
-                .map_err(sqlite_err)?;
+        // Each index in a transaction of its own: the writers of a base in use wait for one
+        // index at a time (a second or two at 2M records), not for all of them. The trigram
+        // fill and its triggers go together (a record written between would miss its
+        // trigrams).
+        let (trigram, indexes): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(name, _)| name == "_trgm_fill" || name.starts_with("records_trgm_"));
+        let mut steps: Vec<Vec<(String, String)>> = indexes.into_iter().map(|i| vec![i]).collect();
+        if !trigram.is_empty() {
+            steps.push(trigram);
         }
-        tx.execute_batch("ANALYZE").map_err(sqlite_err)?;
-        tx.commit().map_err(sqlite_err)
+        for step in steps {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sqlite_err)?;
+            for (name, sql) in &step {
+                tx.execute_batch(&crate::db::idempotent(sql))
+                    .map_err(sqlite_err)?;
+                tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
+                    .map_err(sqlite_err)?;
+            }
+            tx.commit().map_err(sqlite_err)?;
+        }
+        self.conn.execute_batch("ANALYZE").map_err(sqlite_err)
     }
 
     /// Inserts a batch in one transaction with IDs after the current maximum. A public ID

@@ -252,6 +252,8 @@ impl App {
         }
         drop(rx);
         let _ = reader.join();
+        let building = std::time::Instant::now();
+        let had_deferred = deferred.is_some();
         match deferred {
             Some(Deferred::Sqlite(mut loader)) => {
                 tokio::task::spawn_blocking(move || loader.build_deferred_indexes())
@@ -266,6 +268,13 @@ impl App {
                     .map_err(kartoteka_store::StoreError::from)?;
             }
             None => {}
+        }
+        if had_deferred {
+            tracing::info!(
+                job = job.id,
+                seconds = building.elapsed().as_secs_f64(),
+                "import: deferred indexes built"
+            );
         }
         let state = outcome?;
         if state == "done" {
