@@ -75,11 +75,11 @@ fn with_pairs(backend: Backend, pairs: &[&Pair], statement: &str) -> Sql {
         .collect();
     let mut sql = Sql::new("WITH p(main, other, pub) AS MATERIALIZED (");
     if backend == Backend::Postgres {
-        sql.push("SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2 FROM json_array_elements(")
+        sql.push("SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2 FROM jsonb_array_elements(")
             .bind(Value::Array(json).to_string())
-            .push("::json) e) ");
+            .push("::jsonb) e) ");
     } else {
-        sql.push("SELECT value->>0, value->>1, value->>2 FROM json_each(")
+        sql.push("SELECT value->>0, value->>1, value->>2 FROM jsonb_each(")
             .bind(Value::Array(json).to_string())
             .push(")) ");
     }
