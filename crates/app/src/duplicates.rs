@@ -220,8 +220,24 @@ impl App {
         for (i, g) in groups.iter_mut().enumerate() {
             g.position = i as i64 + 1;
         }
+        // On SQLite the groups go in through a connection of their own first; a server
+        // that dies before the job's result is written runs the search again, which
+        // starts by deleting them.
+        let groups = match self.db.sqlite_path.clone() {
+            Some(path) => {
+                let id = job.id;
+                tokio::task::spawn_blocking(move || {
+                    store::save_groups_sqlite(&path, id, &groups).map(|()| groups)
+                })
+                .await
+                .map_err(|e| AppError::Unexpected(e.to_string()))??
+            }
+            None => groups,
+        };
         let mut tx = self.db.begin_write_on(&mut conn).await?;
-        store::save_groups(&mut tx, self.db.backend, job.id, &groups).await?;
+        if self.db.sqlite_path.is_none() {
+            store::save_groups(&mut tx, self.db.backend, job.id, &groups).await?;
+        }
         let records: i64 = groups.iter().map(|g| g.size).sum();
         let result = json!({
             "groups": groups.len(),
