@@ -323,6 +323,8 @@ async fn driver_buckets(
     if matches!(c, Criterion::Custom(_)) {
         cond.push(" AND folded <> ''");
     }
+    // Not on PostgreSQL: the join cost it ~1 s at 1M, more than reading the members'
+    // facts afterwards (`member_facts`, ~0.7 s).
     let with_facts = reader.is_some();
     let mut sql = if !with_facts {
         Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"))
@@ -382,11 +384,16 @@ async fn driver_buckets(
     }
     let rows = sql.query().fetch_all(&mut *conn).await?;
     let mut out = Buckets::new();
+    let mut facts = HashMap::new();
     for row in &rows {
         let v: String = row.try_get(0)?;
-        push(&mut out, &v, row.try_get(1)?);
+        let id: i64 = row.try_get(1)?;
+        push(&mut out, &v, id);
+        if with_facts {
+            facts.insert(id, (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?));
+        }
     }
-    Ok((out, HashMap::new()))
+    Ok((out, facts))
 }
 
 /// Values shared by records, with those records, in value order.
