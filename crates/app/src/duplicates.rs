@@ -247,6 +247,7 @@ impl App {
         });
         jobs::advance(&mut tx, job.id, 1, 1, &result.to_string(), now_ms()).await?;
         tx.commit().await?;
+        crate::jobs::drop_in_background((groups, facts));
         Ok("done")
     }
 

@@ -397,7 +397,8 @@ impl App {
             }
         }
         self.publish_progress(job.id).await;
-        release_freed_memory();
+        // Off the job's path: trimming after a large job takes a few hundred milliseconds.
+        tokio::task::spawn_blocking(release_freed_memory);
         Ok(())
     }
 
@@ -555,6 +556,16 @@ impl App {
         tx.commit().await?;
         Ok("done")
     }
+}
+
+/// Frees a job's large structures on a blocking thread, then hands the memory back to the
+/// system: millions of small allocations (a duplicate search's groups) take half a second
+/// to free, which the job's user need not wait for.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    tokio::task::spawn_blocking(move || {
+        drop(value);
+        release_freed_memory();
+    });
 }
 
 /// Hands memory freed by a finished job back to the system. glibc keeps what a large import
