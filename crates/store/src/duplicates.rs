@@ -1,4 +1,4 @@
-//! Finding duplicate groups (SPEC C7) and storing a search's groups.
+//! Finding duplicate groups (SPEC C7); a search's stored groups are in `groups`.
 //!
 //! One criterion drives the search: the most selective one the records' indexes serve
 //! (national IDs, external ID, phone, e-mail, a custom field, then names). Its values
@@ -14,11 +14,14 @@ use std::collections::HashMap;
 use crate::bulk_ops::push_json_ids;
 use crate::fast::SqliteReader;
 use crate::filter::Where;
-use crate::params::{Param, Sql, json_insert};
+use crate::params::Sql;
 use crate::{Backend, Result};
 
 /// IDs read per statement when loading candidates' values.
 const CHUNK: usize = 20_000;
+
+mod groups;
+pub use groups::*;
 
 fn rank(c: &Criterion) -> u8 {
     match c {
@@ -384,16 +387,11 @@ async fn driver_buckets(
     }
     let rows = sql.query().fetch_all(&mut *conn).await?;
     let mut out = Buckets::new();
-    let mut facts = HashMap::new();
     for row in &rows {
         let v: String = row.try_get(0)?;
-        let id: i64 = row.try_get(1)?;
-        push(&mut out, &v, id);
-        if with_facts {
-            facts.insert(id, (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?));
-        }
+        push(&mut out, &v, row.try_get(1)?);
     }
-    Ok((out, facts))
+    Ok((out, HashMap::new()))
 }
 
 /// Values shared by records, with those records, in value order.
@@ -501,291 +499,6 @@ pub async fn member_facts(
     for chunk in ids.chunks(CHUNK) {
         let mut sql = Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
         push_json_ids(&mut sql, backend, chunk);
-        sql.push(")");
-        for row in sql.query().fetch_all(&mut *conn).await? {
-            out.insert(
-                row.try_get(0)?,
-                (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?),
-            );
-        }
-    }
-    Ok(out)
-}
-
-/// A stored group of a search.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredGroup {
-    pub position: i64,
-    pub size: i64,
-    /// Public IDs, oldest first.
-    pub records: Vec<String>,
-    pub ties: serde_json::Value,
-    pub held: String,
-    pub resolved_by: Option<i64>,
-}
-
-/// A sortable text of a group's ties (its first value).
-fn tie_text(g: &StoredGroup) -> String {
-    g.ties
-        .as_object()
-        .and_then(|o| o.values().next())
-        .and_then(|v| v.get(0))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// Stores a search's groups.
-pub async fn save_groups(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    job_id: i64,
-    groups: &[StoredGroup],
-) -> Result<()> {
-    let rows: Vec<Vec<Param>> = groups
-        .iter()
-        .map(|g| {
-            vec![
-                job_id.into(),
-                g.position.into(),
-                g.size.into(),
-                serde_json::Value::from(g.records.clone())
-                    .to_string()
-                    .into(),
-                g.ties.to_string().into(),
-                tie_text(g).into(),
-                g.held.clone().into(),
-            ]
-        })
-        .collect();
-    for s in json_insert(
-        "duplicate_groups",
-        &[
-            "job_id", "position", "size", "records", "ties", "tie_text", "held",
-        ],
-        &rows,
-        backend == Backend::Postgres,
-    ) {
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// SQLite: replaces a search's stored groups in one transaction of a rusqlite connection of
-/// its own, one prepared insert reused for every group (a quarter of a million groups went
-/// in several times slower as JSON rows through sqlx). Blocking: call it off the async
-/// workers.
-pub fn save_groups_sqlite(
-    path: &std::path::Path,
-    job_id: i64,
-    groups: &[StoredGroup],
-) -> Result<()> {
-    let e = crate::fast::err;
-    let mut conn = rusqlite::Connection::open(path).map_err(e)?;
-    conn.execute_batch(
-        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-    )
-    .map_err(e)?;
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(e)?;
-    tx.execute("DELETE FROM duplicate_groups WHERE job_id = ?1", [job_id])
-        .map_err(e)?;
-    {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO duplicate_groups (job_id, position, size, records, ties, tie_text, held) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .map_err(e)?;
-        for g in groups {
-            insert
-                .execute(rusqlite::params![
-                    job_id,
-                    g.position,
-                    g.size,
-                    serde_json::Value::from(g.records.clone()).to_string(),
-                    g.ties.to_string(),
-                    tie_text(g),
-                    g.held,
-                ])
-                .map_err(e)?;
-        }
-    }
-    tx.commit().map_err(e)
-}
-
-/// How a search's groups are listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupSort {
-    /// Largest first (then found order).
-    Size,
-    /// By the first tying value.
-    Value,
-    /// As found.
-    Found,
-}
-
-/// Which of a search's groups to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupShow {
-    All,
-    /// Open groups bulk actions take.
-    Ready,
-    /// Open groups left for manual resolution.
-    Held,
-    Resolved,
-}
-
-fn push_show(sql: &mut Sql, show: GroupShow) {
-    sql.push(match show {
-        GroupShow::All => "",
-        GroupShow::Ready => " AND held = '' AND resolved_by IS NULL",
-        GroupShow::Held => " AND held <> '' AND resolved_by IS NULL",
-        GroupShow::Resolved => " AND resolved_by IS NOT NULL",
-    });
-}
-
-/// One page of a search's groups.
-pub async fn list_groups(
-    conn: &mut AnyConnection,
-    job_id: i64,
-    show: GroupShow,
-    sort: GroupSort,
-    desc: bool,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<StoredGroup>> {
-    let mut sql = Sql::new(
-        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups WHERE job_id = ",
-    );
-    sql.bind(job_id);
-    push_show(&mut sql, show);
-    let dir = if desc { "DESC" } else { "ASC" };
-    sql.push(&match sort {
-        GroupSort::Size => format!(" ORDER BY size {dir}, position"),
-        GroupSort::Value => format!(" ORDER BY tie_text {dir}, position"),
-        GroupSort::Found => format!(" ORDER BY position {dir}"),
-    });
-    sql.push(" LIMIT ")
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
-    let rows = sql.query().fetch_all(&mut *conn).await?;
-    rows.iter().map(group_from_row).collect()
-}
-
-fn group_from_row(row: &sqlx::any::AnyRow) -> Result<StoredGroup> {
-    Ok(StoredGroup {
-        position: row.try_get(0)?,
-        size: row.try_get(1)?,
-        records: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
-        ties: serde_json::from_str(&row.try_get::<String, _>(3)?)?,
-        held: row.try_get(4)?,
-        resolved_by: row.try_get(5)?,
-    })
-}
-
-/// One group of a search.
-pub async fn group(conn: &mut AnyConnection, job_id: i64, position: i64) -> Result<StoredGroup> {
-    let row = sqlx::query(
-        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups \
-         WHERE job_id = $1 AND position = $2",
-    )
-    .bind(job_id)
-    .bind(position)
-    .fetch_one(&mut *conn)
-    .await?;
-    group_from_row(&row)
-}
-
-/// The number of a search's groups shown by `show`, and the records in them.
-pub async fn count_groups(
-    conn: &mut AnyConnection,
-    job_id: i64,
-    show: GroupShow,
-) -> Result<(i64, i64)> {
-    let mut sql = Sql::new(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM duplicate_groups WHERE job_id = ",
-    );
-    sql.bind(job_id);
-    push_show(&mut sql, show);
-    let row = sql.query().fetch_one(&mut *conn).await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
-}
-
-/// Marks groups resolved: (position, operation) of search `job_id`, in one statement.
-pub async fn resolve_groups(
-    conn: &mut AnyConnection,
-    job_id: i64,
-    resolved: &[(i64, i64)],
-) -> Result<()> {
-    if resolved.is_empty() {
-        return Ok(());
-    }
-    let mut sql = Sql::new("UPDATE duplicate_groups SET resolved_by = CASE position");
-    for (position, op) in resolved {
-        sql.push(" WHEN ").bind(*position).push(" THEN ").bind(*op);
-    }
-    sql.push(" END WHERE job_id = ")
-        .bind(job_id)
-        .push(" AND position IN (");
-    for (i, (position, _)) in resolved.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*position);
-    }
-    sql.push(")");
-    sql.query().execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Clears the resolution of groups resolved by an undone operation.
-pub async fn unresolve_groups(conn: &mut AnyConnection, operation: i64) -> Result<()> {
-    sqlx::query("UPDATE duplicate_groups SET resolved_by = NULL WHERE resolved_by = $1")
-        .bind(operation)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// Open groups bulk actions take, after position `after`, in order.
-pub async fn ready_after(
-    conn: &mut AnyConnection,
-    job_id: i64,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<StoredGroup>> {
-    let rows = sqlx::query(
-        "SELECT position, size, records, ties, held, resolved_by FROM duplicate_groups \
-         WHERE job_id = $1 AND position > $2 AND held = '' AND resolved_by IS NULL \
-         ORDER BY position LIMIT $3",
-    )
-    .bind(job_id)
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(group_from_row).collect()
-}
-
-/// Display name, kind and creation time of records, by public ID.
-pub async fn member_names(
-    conn: &mut AnyConnection,
-    public_ids: &[String],
-) -> Result<HashMap<String, (String, String, i64)>> {
-    let mut out = HashMap::with_capacity(public_ids.len());
-    for chunk in public_ids.chunks(CHUNK) {
-        let mut sql = Sql::new(
-            "SELECT public_id, display_name, kind, created_at FROM records WHERE public_id IN (",
-        );
-        crate::bulk_ops::push_json_list(
-            &mut sql,
-            conn,
-            serde_json::Value::from(chunk.to_vec()),
-            true,
-        );
         sql.push(")");
         for row in sql.query().fetch_all(&mut *conn).await? {
             out.insert(
