@@ -194,25 +194,20 @@ impl App {
         }
         let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
         for g in found {
-            let mut members: Vec<&(String, String, i64)> =
-                g.members.iter().filter_map(|id| facts.get(id)).collect();
+            // Each record is in one group: its facts move into it.
+            let mut members: Vec<(String, String, i64)> =
+                g.members.iter().filter_map(|id| facts.remove(id)).collect();
             if members.len() < 2 {
                 continue;
             }
             members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
-            let kinds: BTreeSet<&str> = members.iter().map(|m| m.1.as_str()).collect();
-            let reason = held(
-                members.len(),
-                spec.max_group,
-                kinds.len() > 1,
-                g.excluded_link,
-            );
+            let mixed = members.iter().any(|m| m.1 != members[0].1);
+            let reason = held(members.len(), spec.max_group, mixed, g.excluded_link);
             groups.push(StoredGroup {
                 position: 0,
                 size: members.len() as i64,
-                records: members.iter().map(|m| m.0.clone()).collect(),
-                ties: serde_json::to_value(&g.ties)
-                    .map_err(|e| AppError::Unexpected(e.to_string()))?,
+                records: members.into_iter().map(|m| m.0).collect(),
+                ties: g.ties,
                 held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
                 resolved_by: None,
             });
@@ -402,12 +397,11 @@ impl App {
         Ok(groups
             .into_iter()
             .map(|g| {
-                let mut ties = g.ties.clone();
-                if !unmasked && let Some(vs) = ties.get_mut("pesel").and_then(Value::as_array_mut) {
-                    for v in vs.iter_mut() {
-                        *v = json!(crate::views::mask_pesel(v.as_str().unwrap_or_default()));
-                    }
+                let mut ties = g.ties;
+                if !unmasked && let Some(vs) = ties.get_mut("pesel") {
+                    *vs = vs.iter().map(|v| crate::views::mask_pesel(v)).collect();
                 }
+                let ties = serde_json::to_value(ties).unwrap_or(Value::Null);
                 GroupView {
                     position: g.position,
                     size: g.size,

@@ -67,6 +67,9 @@ pub enum BenchCommand {
         /// Single merges undone.
         #[arg(long, default_value_t = 20)]
         undos: usize,
+        /// Only the searches: no bulk merge, no undo (the base stays as it was).
+        #[arg(long)]
+        searches_only: bool,
     },
     /// Server time of the web UI's pages (list, search, card) over HTTP.
     Ui {
@@ -95,7 +98,11 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             copies,
             rounds,
             undos,
-        } => crate::bench_duplicates::duplicates(config, records, copies, rounds, undos).await,
+            searches_only,
+        } => {
+            let merges = (!searches_only).then_some(undos);
+            crate::bench_duplicates::duplicates(config, records, copies, rounds, merges).await
+        }
         BenchCommand::Filter { records, requests } => {
             crate::bench_filter::filter(config, records, requests).await
         }

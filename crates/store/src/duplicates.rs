@@ -21,6 +21,7 @@ use crate::{Backend, Result};
 const CHUNK: usize = 20_000;
 
 mod groups;
+mod names;
 pub use groups::*;
 
 fn rank(c: &Criterion) -> u8 {
@@ -85,14 +86,13 @@ pub async fn find(
     let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
         return Ok((Vec::new(), HashMap::new()));
     };
-    let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let name_like = criteria
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
     if name_like {
-        let facts = windowed(conn, reader, criteria, scope, &mut grouper).await?;
-        return Ok((grouper.finish(&keys), facts));
+        return windowed(conn, reader, criteria, scope, &keys, exclusions).await;
     }
+    let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let (buckets, facts) =
         driver_buckets(conn, reader, &criteria[driver], custom_ids, scope).await?;
     let others: Vec<usize> = (0..criteria.len()).filter(|&i| i != driver).collect();
@@ -176,16 +176,16 @@ fn refine(
 }
 
 /// Every criterion a records column: one query partitions by all of them. On SQLite (with
-/// its fast reader) the records are read once and partitioned here, in a hash map:
-/// SQLite itself would sort a million rows for it (5 s) for want of an index on exactly
-/// these columns.
+/// its fast reader) the records are read once and partitioned here (`names`): SQLite itself
+/// would sort a million rows for it (5 s) for want of an index on exactly these columns.
 async fn windowed(
     conn: &mut AnyConnection,
     reader: Option<&std::sync::Arc<SqliteReader>>,
     criteria: &[Criterion],
     scope: Option<&Where<'_>>,
-    grouper: &mut Grouper,
-) -> Result<HashMap<i64, Facts>> {
+    keys: &[String],
+    exclusions: &std::collections::BTreeSet<String>,
+) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
     let cols: Vec<&str> = criteria
         .iter()
         .map(|c| match c {
@@ -213,66 +213,14 @@ async fn windowed(
             "SELECT r.id, r.public_id, r.kind, r.created_at, {aliased} FROM records r WHERE 1 = 1"
         ));
         append(&mut sql, &filter);
-        let reader = reader.clone();
-        let n = cols.len();
-        type Cliques = Vec<(Vec<String>, Vec<i64>)>;
-        let (cliques, facts) =
-            tokio::task::spawn_blocking(move || -> Result<(Cliques, HashMap<i64, Facts>)> {
-                let e = crate::fast::err;
-                // Every record's facts (compact), and the records of each key: values
-                // joined by a separator no folded key holds.
-                let mut rows: Vec<(i64, Box<str>, Box<str>, i64)> = Vec::new();
-                let mut by_key: HashMap<String, Vec<u32>> = HashMap::new();
-                reader.each_row(&sql, |row| {
-                    let mut key = String::new();
-                    for i in 0..n {
-                        if i > 0 {
-                            key.push('\u{1f}');
-                        }
-                        key.push_str(row.get_ref(i + 4).map_err(e)?.as_str().unwrap_or_default());
-                    }
-                    by_key.entry(key).or_default().push(rows.len() as u32);
-                    let text = |i: usize| -> Result<Box<str>> {
-                        Ok(row
-                            .get_ref(i)
-                            .map_err(e)?
-                            .as_str()
-                            .unwrap_or_default()
-                            .into())
-                    };
-                    rows.push((
-                        row.get(0).map_err(e)?,
-                        text(1)?,
-                        text(2)?,
-                        row.get(3).map_err(e)?,
-                    ));
-                    Ok(())
-                })?;
-                let mut facts = HashMap::new();
-                let mut cliques = Vec::new();
-                for (key, at) in by_key {
-                    if at.len() < 2 {
-                        continue;
-                    }
-                    let ids = at
-                        .iter()
-                        .map(|&i| {
-                            let (id, public_id, kind, created) = &rows[i as usize];
-                            facts.insert(*id, (public_id.to_string(), kind.to_string(), *created));
-                            *id
-                        })
-                        .collect();
-                    cliques.push((key.split('\u{1f}').map(str::to_string).collect(), ids));
-                }
-                Ok((cliques, facts))
-            })
-            .await
-            .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))??;
-        for (vals, ids) in cliques {
-            grouper.add(&ids, vals.into_iter().enumerate().collect());
-        }
-        return Ok(facts);
+        let (reader, keys, exclusions) = (reader.clone(), keys.to_vec(), exclusions.clone());
+        return tokio::task::spawn_blocking(move || {
+            names::partition(&reader, &sql, &keys, &exclusions)
+        })
+        .await
+        .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
     }
+    let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let mut sql = Sql::new(format!(
         "SELECT id, public_id, kind, created_at, {values} FROM (SELECT r.id, r.public_id, r.kind, \
          r.created_at, {aliased}, COUNT(*) OVER (PARTITION BY {}) AS n FROM records r WHERE 1 = 1",
@@ -296,7 +244,7 @@ async fn windowed(
     for (vals, ids) in cliques {
         grouper.add(&ids, vals.into_iter().enumerate().collect());
     }
-    Ok(facts)
+    Ok((grouper.finish(keys), facts))
 }
 
 /// The driving criterion's values shared by two or more records, with those records.

@@ -1,6 +1,7 @@
 //! A duplicate search's stored groups: saving them, listing and counting them, marking
 //! them resolved by merges (and back by undo), and the names shown beside their members.
 
+use kartoteka_domain::duplicates::Ties;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
@@ -15,20 +16,27 @@ pub struct StoredGroup {
     pub size: i64,
     /// Public IDs, oldest first.
     pub records: Vec<String>,
-    pub ties: serde_json::Value,
+    /// Criterion key → the values tying the group.
+    pub ties: Ties,
     pub held: String,
     pub resolved_by: Option<i64>,
 }
 
 /// A sortable text of a group's ties (its first value).
-fn tie_text(g: &StoredGroup) -> String {
+fn tie_text(g: &StoredGroup) -> &str {
     g.ties
-        .as_object()
-        .and_then(|o| o.values().next())
-        .and_then(|v| v.get(0))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
+        .values()
+        .next()
+        .and_then(|v| v.first())
+        .map_or("", String::as_str)
+}
+
+/// A group's records and ties as stored: JSON texts.
+fn texts(g: &StoredGroup) -> Result<(String, String)> {
+    Ok((
+        serde_json::to_string(&g.records)?,
+        serde_json::to_string(&g.ties)?,
+    ))
 }
 
 /// Stores a search's groups.
@@ -41,19 +49,18 @@ pub async fn save_groups(
     let rows: Vec<Vec<Param>> = groups
         .iter()
         .map(|g| {
-            vec![
+            let (records, ties) = texts(g)?;
+            Ok(vec![
                 job_id.into(),
                 g.position.into(),
                 g.size.into(),
-                serde_json::Value::from(g.records.clone())
-                    .to_string()
-                    .into(),
-                g.ties.to_string().into(),
-                tie_text(g).into(),
+                records.into(),
+                ties.into(),
+                tie_text(g).to_string().into(),
                 g.held.clone().into(),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for s in json_insert(
         "duplicate_groups",
         &[
@@ -95,13 +102,14 @@ pub fn save_groups_sqlite(
             )
             .map_err(e)?;
         for g in groups {
+            let (records, ties) = texts(g)?;
             insert
                 .execute(rusqlite::params![
                     job_id,
                     g.position,
                     g.size,
-                    serde_json::Value::from(g.records.clone()).to_string(),
-                    g.ties.to_string(),
+                    records,
+                    ties,
                     tie_text(g),
                     g.held,
                 ])

@@ -1,0 +1,135 @@
+//! SQLite: the records partitioned in memory by name-like criteria (every criterion a column
+//! of `records`). A record has one value of each, so it falls in exactly one partition: the
+//! partitions of two or more records are the groups themselves, with no union of cliques.
+//!
+//! The rows' strings go into two arenas and each record's key is hashed, not kept as a
+//! `String` of its own; sorting the hashes brings equal keys together. A million records
+//! cost a few allocations instead of several million.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
+
+use kartoteka_domain::duplicates::{FoundGroup, Ties};
+
+use super::Facts;
+use crate::Result;
+use crate::fast::SqliteReader;
+use crate::params::Sql;
+
+/// Joins a record's values into its key; no folded value holds it.
+const SEP: char = '\u{1f}';
+
+/// The records read: fixed-size columns, and the strings in arenas.
+#[derive(Default)]
+struct Scan {
+    ids: Vec<i64>,
+    created: Vec<i64>,
+    /// Index into `kinds`.
+    kind: Vec<u8>,
+    kinds: Vec<String>,
+    public_ids: String,
+    public_ends: Vec<usize>,
+    keys: String,
+    key_ends: Vec<usize>,
+}
+
+fn slice<'a>(arena: &'a str, ends: &[usize], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &arena[start..ends[i]]
+}
+
+impl Scan {
+    fn key(&self, i: u32) -> &str {
+        slice(&self.keys, &self.key_ends, i as usize)
+    }
+
+    fn facts(&self, i: u32) -> Facts {
+        let i = i as usize;
+        (
+            slice(&self.public_ids, &self.public_ends, i).to_string(),
+            self.kinds[self.kind[i] as usize].clone(),
+            self.created[i],
+        )
+    }
+}
+
+/// Runs `sql` (`id, public_id, kind, created_at`, then one column per criterion) and
+/// answers the groups of records equal in every column, with their members' facts.
+/// `keys` names the criteria; a group tied by a value in `exclusions` is marked so.
+/// Blocking: call it off the async workers.
+pub(super) fn partition(
+    reader: &SqliteReader,
+    sql: &Sql,
+    keys: &[String],
+    exclusions: &BTreeSet<String>,
+) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
+    let e = crate::fast::err;
+    let n = keys.len();
+    let state = std::hash::RandomState::new();
+    let mut scan = Scan::default();
+    let mut hashed: Vec<(u64, u32)> = Vec::new();
+    reader.each_row(sql, |row| {
+        let at = scan.ids.len();
+        let start = scan.keys.len();
+        for i in 0..n {
+            if i > 0 {
+                scan.keys.push(SEP);
+            }
+            scan.keys
+                .push_str(row.get_ref(i + 4).map_err(e)?.as_str().unwrap_or_default());
+        }
+        scan.key_ends.push(scan.keys.len());
+        hashed.push((state.hash_one(&scan.keys[start..]), at as u32));
+        scan.ids.push(row.get(0).map_err(e)?);
+        scan.public_ids
+            .push_str(row.get_ref(1).map_err(e)?.as_str().unwrap_or_default());
+        scan.public_ends.push(scan.public_ids.len());
+        let kind = row.get_ref(2).map_err(e)?.as_str().unwrap_or_default();
+        let k = match scan.kinds.iter().position(|x| x == kind) {
+            Some(k) => k,
+            None => {
+                scan.kinds.push(kind.to_string());
+                scan.kinds.len() - 1
+            }
+        };
+        scan.kind.push(k as u8);
+        scan.created.push(row.get(3).map_err(e)?);
+        Ok(())
+    })?;
+    hashed.sort_unstable();
+    let mut groups = Vec::new();
+    let mut facts = HashMap::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 {
+            continue;
+        }
+        // Equal hashes: split by the keys themselves (they differ only on a collision).
+        let mut at: Vec<u32> = run.iter().map(|r| r.1).collect();
+        at.sort_by(|&a, &b| scan.key(a).cmp(scan.key(b)));
+        for same in at.chunk_by(|&a, &b| scan.key(a) == scan.key(b)) {
+            if same.len() < 2 {
+                continue;
+            }
+            let mut ties = Ties::new();
+            let mut excluded_link = false;
+            for (k, v) in keys.iter().zip(scan.key(same[0]).split(SEP)) {
+                excluded_link |= exclusions.contains(v);
+                ties.entry(k.clone()).or_default().insert(v.to_string());
+            }
+            let mut members: Vec<i64> = Vec::with_capacity(same.len());
+            for &i in same {
+                let id = scan.ids[i as usize];
+                members.push(id);
+                facts.insert(id, scan.facts(i));
+            }
+            members.sort_unstable();
+            groups.push(FoundGroup {
+                members,
+                ties,
+                excluded_link,
+            });
+        }
+    }
+    groups.sort_unstable_by_key(|g| g.members[0]);
+    Ok((groups, facts))
+}
