@@ -173,7 +173,7 @@ impl App {
             .bind(job.id)
             .execute(&mut *conn)
             .await?;
-        let (found, mut facts) = store::find(
+        let found = store::find(
             &mut conn,
             self.db.backend,
             self.db.reader.as_ref(),
@@ -186,28 +186,31 @@ impl App {
         let found_at = started.elapsed();
         let missing: Vec<i64> = found
             .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .filter(|id| !facts.contains_key(id))
+            .flat_map(|f| f.group.members.iter().zip(&f.facts))
+            .filter(|(_, facts)| facts.is_none())
+            .map(|(id, _)| *id)
             .collect();
-        if !missing.is_empty() {
-            facts.extend(store::member_facts(&mut conn, self.db.backend, &missing).await?);
-        }
+        let mut more = if missing.is_empty() {
+            HashMap::new()
+        } else {
+            store::member_facts(&mut conn, self.db.backend, &missing).await?
+        };
         let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
-        for g in found {
-            // Each record is in one group: its facts move into it.
-            let mut members: Vec<(String, String, i64)> =
-                g.members.iter().filter_map(|id| facts.remove(id)).collect();
+        for f in found {
+            let mut members: Vec<store::Facts> = (f.group.members.iter().zip(f.facts))
+                .filter_map(|(id, facts)| facts.or_else(|| more.remove(id)))
+                .collect();
             if members.len() < 2 {
                 continue;
             }
             members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
             let mixed = members.iter().any(|m| m.1 != members[0].1);
-            let reason = held(members.len(), spec.max_group, mixed, g.excluded_link);
+            let reason = held(members.len(), spec.max_group, mixed, f.group.excluded_link);
             groups.push(StoredGroup {
                 position: 0,
                 size: members.len() as i64,
                 records: members.into_iter().map(|m| m.0).collect(),
-                ties: g.ties,
+                ties: f.group.ties,
                 held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
                 resolved_by: None,
             });
@@ -242,7 +245,7 @@ impl App {
         });
         jobs::advance(&mut tx, job.id, 1, 1, &result.to_string(), now_ms()).await?;
         tx.commit().await?;
-        crate::jobs::drop_in_background((groups, facts));
+        crate::jobs::drop_in_background(groups);
         Ok("done")
     }
 

@@ -70,9 +70,29 @@ fn push_scope(sql: &mut Sql, column: &str, scope: Option<&Where<'_>>) {
 /// A record's public ID, kind and creation time (how a group lists and orders its members).
 pub type Facts = (String, String, i64);
 
+/// A group found, with its members' facts where the search read them on the way (`None`:
+/// not read; [`member_facts`] reads them).
+#[derive(Debug)]
+pub struct Found {
+    pub group: FoundGroup,
+    /// In the order of `group.members`.
+    pub facts: Vec<Option<Facts>>,
+}
+
+/// Groups with the facts of `facts` attached (each record is in one group).
+fn attach(groups: Vec<FoundGroup>, mut facts: HashMap<i64, Facts>) -> Vec<Found> {
+    groups
+        .into_iter()
+        .map(|group| Found {
+            facts: group.members.iter().map(|id| facts.remove(id)).collect(),
+            group,
+        })
+        .collect()
+}
+
 /// Finds the groups of records equal in every criterion. `custom_ids` maps custom keys to
-/// their definitions' IDs. Members are internal IDs. Also answers the facts of members
-/// read on the way (of all, or of some: [`member_facts`] reads the rest).
+/// their definitions' IDs. Members are internal IDs; their facts come along where the
+/// search read them (of all, or of some: [`member_facts`] reads the rest).
 pub async fn find(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -81,10 +101,10 @@ pub async fn find(
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
     exclusions: &std::collections::BTreeSet<String>,
-) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
+) -> Result<Vec<Found>> {
     let keys: Vec<String> = criteria.iter().map(Criterion::key).collect();
     let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
-        return Ok((Vec::new(), HashMap::new()));
+        return Ok(Vec::new());
     };
     let name_like = criteria
         .iter()
@@ -100,7 +120,7 @@ pub async fn find(
         for (value, ids) in buckets {
             grouper.add(&ids, vec![(driver, value)]);
         }
-        return Ok((grouper.finish(&keys), facts));
+        return Ok(attach(grouper.finish(&keys), facts));
     }
     // The other criteria's values of every candidate.
     let mut candidates: Vec<i64> = buckets
@@ -145,7 +165,7 @@ pub async fn find(
             refine(&mut grouper, &members, &multi_values, ties);
         }
     }
-    Ok((grouper.finish(&keys), facts))
+    Ok(attach(grouper.finish(&keys), facts))
 }
 
 /// Splits a clique further by each remaining many-valued criterion (records sharing one of
@@ -185,7 +205,7 @@ async fn windowed(
     scope: Option<&Where<'_>>,
     keys: &[String],
     exclusions: &std::collections::BTreeSet<String>,
-) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
+) -> Result<Vec<Found>> {
     let cols: Vec<&str> = criteria
         .iter()
         .map(|c| match c {
@@ -244,7 +264,7 @@ async fn windowed(
     for (vals, ids) in cliques {
         grouper.add(&ids, vals.into_iter().enumerate().collect());
     }
-    Ok((grouper.finish(keys), facts))
+    Ok(attach(grouper.finish(keys), facts))
 }
 
 /// The driving criterion's values shared by two or more records, with those records.

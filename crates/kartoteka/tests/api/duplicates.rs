@@ -287,6 +287,60 @@ async fn names_and_city_match_ignoring_case_and_diacritics_and_a_filter_limits_t
 }
 
 #[tokio::test]
+async fn name_groups_are_ordered_as_found_and_held_when_excluded_too_large_or_mixed() {
+    let t = spawn_app_with(|c| {
+        c.duplicate_exclusions = vec!["Kowalski".into()];
+        c.duplicate_max_group = 3;
+    })
+    .await;
+    let person = |last: &str| json!({"kind": "person", "first_name": "Jan", "last_name": last, "city": "Łódź"});
+    let mut made = Vec::new();
+    for last in [
+        "Nowak", "Kowalski", "Nowak", "Kowalski", "Lis", "Lis", "Lis", "Lis", "Wójcik",
+    ] {
+        made.push(t.create(person(last)).await);
+    }
+    // a person and an organization of the same display name
+    let org = t
+        .create(json!({"kind": "organization", "name": "Jan Zięba", "city": "Łódź"}))
+        .await;
+    let mate = t
+        .create(
+            json!({"kind": "person", "first_name": "Jan", "last_name": "Zięba", "city": "Łódź"}),
+        )
+        .await;
+    let (sid, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["last_name", "city"]}),
+    )
+    .await;
+    assert_eq!(view["groups"], 3, "{view}");
+    assert_eq!(view["ready"], 1, "{view}");
+    assert_eq!(view["held_by_reason"]["excluded"], 1, "{view}");
+    assert_eq!(view["held_by_reason"]["too_large"], 1, "{view}");
+    let page = groups(&t, sid, "?sort=found").await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(ids_of(&items[0]), vec![id(&made[0]), id(&made[2])]);
+    assert_eq!(
+        items[0]["ties"],
+        json!({"city": ["lodz"], "last_name": ["nowak"]})
+    );
+    assert_eq!(ids_of(&items[1]), vec![id(&made[1]), id(&made[3])]);
+    assert_eq!(items[1]["held"], "excluded");
+    assert_eq!(items[2]["size"], 4);
+    assert_eq!(items[2]["held"], "too_large");
+    let (_, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["display_name", "city"]}),
+    )
+    .await;
+    assert_eq!(view["held_by_reason"]["mixed_kinds"], 1, "{view}");
+    let _ = (org, mate);
+}
+
+#[tokio::test]
 async fn a_bad_search_names_the_criteria_and_only_the_record_base_may_search() {
     let t = spawn_app().await;
     for body in [

@@ -6,12 +6,12 @@
 //! `String` of its own; sorting the hashes brings equal keys together. A million records
 //! cost a few allocations instead of several million.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::BuildHasher;
 
 use kartoteka_domain::duplicates::{FoundGroup, Ties};
 
-use super::Facts;
+use super::{Facts, Found};
 use crate::Result;
 use crate::fast::SqliteReader;
 use crate::params::Sql;
@@ -54,7 +54,7 @@ impl Scan {
 }
 
 /// Runs `sql` (`id, public_id, kind, created_at`, then one column per criterion) and
-/// answers the groups of records equal in every column, with their members' facts.
+/// answers the groups of records equal in every column, with all their members' facts.
 /// `keys` names the criteria; a group tied by a value in `exclusions` is marked so.
 /// Blocking: call it off the async workers.
 pub(super) fn partition(
@@ -62,12 +62,15 @@ pub(super) fn partition(
     sql: &Sql,
     keys: &[String],
     exclusions: &BTreeSet<String>,
-) -> Result<(Vec<FoundGroup>, HashMap<i64, Facts>)> {
+) -> Result<Vec<Found>> {
     let e = crate::fast::err;
     let n = keys.len();
-    let state = std::hash::RandomState::new();
+    // Two independent 64-bit hashes: a false match of 128 bits among a million keys has
+    // odds of about 10^-27, so equal hashes are taken as equal keys without comparing
+    // them (which reads each member's key at random, a cache miss each).
+    let states = (std::hash::RandomState::new(), std::hash::RandomState::new());
     let mut scan = Scan::default();
-    let mut hashed: Vec<(u64, u32)> = Vec::new();
+    let mut hashed: Vec<(u64, u64, u32)> = Vec::new();
     reader.each_row(sql, |row| {
         let at = scan.ids.len();
         let start = scan.keys.len();
@@ -79,7 +82,8 @@ pub(super) fn partition(
                 .push_str(row.get_ref(i + 4).map_err(e)?.as_str().unwrap_or_default());
         }
         scan.key_ends.push(scan.keys.len());
-        hashed.push((state.hash_one(&scan.keys[start..]), at as u32));
+        let key = &scan.keys[start..];
+        hashed.push((states.0.hash_one(key), states.1.hash_one(key), at as u32));
         scan.ids.push(row.get(0).map_err(e)?);
         scan.public_ids
             .push_str(row.get_ref(1).map_err(e)?.as_str().unwrap_or_default());
@@ -97,39 +101,30 @@ pub(super) fn partition(
         Ok(())
     })?;
     hashed.sort_unstable();
-    let mut groups = Vec::new();
-    let mut facts = HashMap::new();
-    for run in hashed.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() < 2 {
-            continue;
+    let runs = || {
+        hashed
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .filter(|run| run.len() > 1)
+    };
+    let mut groups = Vec::with_capacity(runs().count());
+    for same in runs() {
+        let mut ties = Ties::new();
+        let mut excluded_link = false;
+        for (k, v) in keys.iter().zip(scan.key(same[0].2).split(SEP)) {
+            excluded_link |= exclusions.contains(v);
+            ties.entry(k.clone()).or_default().insert(v.to_string());
         }
-        // Equal hashes: split by the keys themselves (they differ only on a collision).
-        let mut at: Vec<u32> = run.iter().map(|r| r.1).collect();
-        at.sort_by(|&a, &b| scan.key(a).cmp(scan.key(b)));
-        for same in at.chunk_by(|&a, &b| scan.key(a) == scan.key(b)) {
-            if same.len() < 2 {
-                continue;
-            }
-            let mut ties = Ties::new();
-            let mut excluded_link = false;
-            for (k, v) in keys.iter().zip(scan.key(same[0]).split(SEP)) {
-                excluded_link |= exclusions.contains(v);
-                ties.entry(k.clone()).or_default().insert(v.to_string());
-            }
-            let mut members: Vec<i64> = Vec::with_capacity(same.len());
-            for &i in same {
-                let id = scan.ids[i as usize];
-                members.push(id);
-                facts.insert(id, scan.facts(i));
-            }
-            members.sort_unstable();
-            groups.push(FoundGroup {
-                members,
+        let mut at: Vec<u32> = same.iter().map(|m| m.2).collect();
+        at.sort_unstable_by_key(|&i| scan.ids[i as usize]);
+        groups.push(Found {
+            group: FoundGroup {
+                members: at.iter().map(|&i| scan.ids[i as usize]).collect(),
                 ties,
                 excluded_link,
-            });
-        }
+            },
+            facts: at.iter().map(|&i| Some(scan.facts(i))).collect(),
+        });
     }
-    groups.sort_unstable_by_key(|g| g.members[0]);
-    Ok((groups, facts))
+    groups.sort_unstable_by_key(|g| g.group.members[0]);
+    Ok(groups)
 }
