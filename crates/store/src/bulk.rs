@@ -613,8 +613,10 @@ impl SqliteLoader {
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(sqlite_err)?;
             for (name, sql) in &step {
+                let t = std::time::Instant::now();
                 tx.execute_batch(&crate::db::idempotent(sql))
                     .map_err(sqlite_err)?;
+                tracing::debug!(index = %name, seconds = t.elapsed().as_secs_f64(), "deferred index built");
                 tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
                     .map_err(sqlite_err)?;
             }

@@ -163,20 +163,26 @@ impl Db {
         })
     }
 
-    /// A connection of its own for a long job writing many chunks. On SQLite, its WAL is
-    /// checkpointed every ~200 MB instead of every 4 MB: a page changed by several chunks is
-    /// copied back to the database once, and fewer checkpoints run (the bulk merge at 1M
-    /// records: 119 s to 103 s). The connection is closed, not pooled, when dropped, so the
-    /// setting never reaches the short requests, whose commits should stay short.
+    /// A connection of its own for a long job writing many chunks. On SQLite its WAL is
+    /// checkpointed every ~1 GB instead of every 4 MB: a bulk job rewrites the same pages
+    /// chunk after chunk, and each is copied back to the database fewer times (the bulk
+    /// merge at 1M records: 119 s to 103 s at 200 MB, its commits 36 s to 27 s at 1 GB).
+    /// The WAL shrinks back to 256 MB after each checkpoint. Its page cache is 256 MB (a
+    /// bulk merge rereads fewer pages). The connection is closed, not pooled, when dropped,
+    /// so neither setting reaches the short requests, whose commits should stay short.
     pub async fn long_job_connection(
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         if self.backend == Backend::Sqlite {
             conn.close_on_drop();
-            sqlx::query("PRAGMA wal_autocheckpoint = 50000")
-                .execute(&mut *conn)
-                .await?;
+            for pragma in [
+                "PRAGMA wal_autocheckpoint = 250000",
+                "PRAGMA journal_size_limit = 268435456",
+                "PRAGMA cache_size = -262144",
+            ] {
+                sqlx::query(pragma).execute(&mut *conn).await?;
+            }
         }
         Ok(conn)
     }
