@@ -73,6 +73,9 @@ pub struct Config {
     pub duplicate_max_group: usize,
     /// Phones and e-mails that alone never make a group bulk-mergeable.
     pub duplicate_exclusions: Vec<String>,
+    /// Imports of at least this many rows build their indexes at the end instead of
+    /// keeping them live.
+    pub import_defer_rows: i64,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Config {
             undo_window_days: 30,
             duplicate_max_group: 10,
             duplicate_exclusions: Vec::new(),
+            import_defer_rows: kartoteka_app::DEFAULT_IMPORT_DEFER_ROWS,
         }
     }
 }
@@ -114,6 +118,7 @@ impl fmt::Debug for Config {
             .field("undo_window_days", &self.undo_window_days)
             .field("duplicate_max_group", &self.duplicate_max_group)
             .field("duplicate_exclusions", &self.duplicate_exclusions)
+            .field("import_defer_rows", &self.import_defer_rows)
             .finish()
     }
 }
@@ -186,6 +191,7 @@ impl Config {
             undo_window_ms: self.undo_window_days.saturating_mul(86_400_000),
             duplicate_max_group: self.duplicate_max_group,
             duplicate_exclusions: self.duplicate_exclusions.clone(),
+            import_defer_rows: self.import_defer_rows,
             ..kartoteka_app::Settings::default()
         }
     }

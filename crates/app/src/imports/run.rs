@@ -28,10 +28,9 @@ use crate::{Actor, App, AppError, AppResult};
 /// Rows per transaction (each commit flushes index and trigram pages: fewer, larger ones
 /// are faster).
 const CHUNK: usize = 10_000;
-/// An import of at least this many rows into an empty base builds its indexes at the end.
-const DEFER_INDEXES_ROWS: i64 = 20_000;
-/// ... and into a base in use when it is at least 1/this of the base's size (its list's
-/// filter indexes then cost more kept live than rebuilt).
+/// An import of at least `Settings::import_defer_rows` rows into an empty base builds its
+/// indexes at the end; into a base in use when it is at least 1/this of the base's size
+/// (its list's filter indexes then cost more kept live than rebuilt).
 const DEFER_FILTERS_RATIO: i64 = 2;
 /// Record IDs an import's audit entry lists (the journal holds them all).
 const AUDITED_RECORDS: usize = 10_000;
@@ -304,7 +303,7 @@ impl App {
                 .map(|m| m.len() as i64 / 100)
                 .unwrap_or(0),
         };
-        if spec.dry_run || rows < DEFER_INDEXES_ROWS {
+        if spec.dry_run || rows < self.settings.import_defer_rows {
             return Ok(None);
         }
         let base: i64 = sqlx::query("SELECT COUNT(*) FROM records")

@@ -543,7 +543,7 @@ async fn a_pesel_that_lost_its_leading_zero_still_finds_its_record() {
 
 #[tokio::test]
 async fn a_large_import_into_an_empty_base_builds_its_indexes_at_the_end_and_finds_everything() {
-    let t = spawn_app().await;
+    let t = spawn_app_with(|c| c.import_defer_rows = 5_000).await;
     // 20,000 rows and one repeated phone: large enough to load with the indexes deferred,
     // and the phone index (the match key's) kept for the lookups.
     let mut lines = vec!["Imię,Nazwisko,Telefon,Miasto".to_string()];
@@ -601,7 +601,7 @@ async fn assert_rebuilt(t: &TestApp, names: &[&str]) {
 
 #[tokio::test]
 async fn a_large_import_into_a_base_in_use_defers_only_the_filter_indexes() {
-    let t = spawn_app().await;
+    let t = spawn_app_with(|c| c.import_defer_rows = 5_000).await;
     let old = t
         .create(json!({"kind": "person", "last_name": "Dawna", "city": "Łódź", "phones": [{"number": "500 100 100"}]}))
         .await;
