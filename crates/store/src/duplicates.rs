@@ -111,7 +111,7 @@ pub async fn find(
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
     if name_like {
-        return windowed(conn, reader, criteria, scope, &keys, exclusions).await;
+        return partitioned(conn, reader, criteria, scope, &keys, exclusions).await;
     }
     let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let (buckets, facts) =
@@ -199,7 +199,7 @@ fn refine(
 /// Every criterion a records column: the records are read once and partitioned here
 /// (`names`); SQLite itself would sort a million rows for it (5 s) for want of an index on
 /// exactly these columns. On SQLite through the fast reader.
-async fn windowed(
+async fn partitioned(
     conn: &mut AnyConnection,
     reader: Option<&std::sync::Arc<SqliteReader>>,
     criteria: &[Criterion],
@@ -220,16 +220,14 @@ async fn windowed(
         .map(|(i, c)| format!("{c} AS v{i}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut filter = Sql::new("");
+    let mut sql = Sql::new(format!(
+        "SELECT r.id, r.public_id, r.kind, r.created_at, {aliased} FROM records r WHERE 1 = 1"
+    ));
     for c in &cols {
-        filter.push(&format!(" AND {c} <> ''"));
+        sql.push(&format!(" AND {c} <> ''"));
     }
-    push_scope(&mut filter, "r.id", scope);
+    push_scope(&mut sql, "r.id", scope);
     if let Some(reader) = reader {
-        let mut sql = Sql::new(format!(
-            "SELECT r.id, r.public_id, r.kind, r.created_at, {aliased} FROM records r WHERE 1 = 1"
-        ));
-        append(&mut sql, &filter);
         let (reader, keys, exclusions) = (reader.clone(), keys.to_vec(), exclusions.clone());
         return tokio::task::spawn_blocking(move || {
             names::partition(&reader, &sql, &keys, &exclusions)
@@ -239,10 +237,6 @@ async fn windowed(
     }
     // Elsewhere (PostgreSQL) the rows stream into the same partition: a windowed
     // `COUNT(*) OVER (PARTITION BY …)` sorted the million rows server-side (5.2 s at 1M).
-    let mut sql = Sql::new(format!(
-        "SELECT r.id, r.public_id, r.kind, r.created_at, {aliased} FROM records r WHERE 1 = 1"
-    ));
-    append(&mut sql, &filter);
     let mut partition = names::Partition::new(cols.len());
     let query = sql.query();
     let mut rows = query.fetch(&mut *conn);

@@ -1,6 +1,8 @@
-//! SQLite: the records partitioned in memory by name-like criteria (every criterion a column
-//! of `records`). A record has one value of each, so it falls in exactly one partition: the
-//! partitions of two or more records are the groups themselves, with no union of cliques.
+//! The records partitioned in memory by name-like criteria (every criterion a column of
+//! `records`), on both backends: SQLite feeds the rows from its fast reader, PostgreSQL
+//! streams them through sqlx. A record has one value of each, so it falls in exactly one
+//! partition: the partitions of two or more records are the groups themselves, with no
+//! union of cliques.
 //!
 //! The rows' strings go into two arenas and each record's key is hashed, not kept as a
 //! `String` of its own; sorting the hashes brings equal keys together. A million records
