@@ -11,6 +11,7 @@ mod demo;
 mod door;
 mod duplicates;
 mod duplicates_props;
+mod duplicates_search;
 mod exports;
 mod fields;
 mod groups;
