@@ -45,6 +45,9 @@ pub enum BenchCommand {
         /// Rows of the small xlsx.
         #[arg(long, default_value_t = 20_000)]
         xlsx_rows: u64,
+        /// Only the two CSV imports (the workbooks are neither made nor imported).
+        #[arg(long)]
+        csv_only: bool,
     },
     /// Exports of every record to csv and xlsx: time, rows per second, peak memory.
     Export {
@@ -89,9 +92,11 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             seconds,
         } => identify(config, records, clients, seconds).await,
         BenchCommand::Ui { records, requests } => ui(config, records, requests).await,
-        BenchCommand::Import { rows, xlsx_rows } => {
-            crate::bench_import::import(config, rows, xlsx_rows).await
-        }
+        BenchCommand::Import {
+            rows,
+            xlsx_rows,
+            csv_only,
+        } => crate::bench_import::import(config, rows, xlsx_rows, csv_only).await,
         BenchCommand::Export { records } => crate::bench_import::export(config, records).await,
         BenchCommand::Duplicates {
             records,

@@ -656,6 +656,10 @@ pub async fn duplicates(
         secs(wall),
         merged as f64 / wall.as_secs_f64().max(1e-9),
     );
+    if let Some(phases) = done.result["seconds_by_phase"].as_object() {
+        let list: Vec<String> = phases.iter().map(|(p, s)| format!("{p} {s} s")).collect();
+        println!("    by phase (all chunks but the last one's commit): {}", list.join(", "));
+    }
     let snap: (i64, i64) = {
         let row = sqlx::query(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(snapshot)), 0) FROM merge_operations WHERE job_id = $1",

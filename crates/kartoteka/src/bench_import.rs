@@ -235,7 +235,12 @@ async fn import_file(app: &App, path: &Path, label: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub async fn import(config: &Config, rows: u64, xlsx_rows: u64) -> anyhow::Result<()> {
+pub async fn import(
+    config: &Config,
+    rows: u64,
+    xlsx_rows: u64,
+    csv_only: bool,
+) -> anyhow::Result<()> {
     let dir = config.data_dir.join("bench-files");
     std::fs::create_dir_all(&dir).context("the benchmark's files folder")?;
     let csv1: PathBuf = dir.join(format!("contacts-{rows}-a.csv"));
@@ -244,8 +249,10 @@ pub async fn import(config: &Config, rows: u64, xlsx_rows: u64) -> anyhow::Resul
     let xlsx_large: PathBuf = dir.join(format!("contacts-{rows}.xlsx"));
     generate(&csv1, OutFormat::Csv { delimiter: b';' }, rows, 1)?;
     generate(&csv2, OutFormat::Csv { delimiter: b';' }, rows, 10_000_001)?;
-    generate(&xlsx_small, OutFormat::Xlsx, xlsx_rows, 20_000_001)?;
-    generate(&xlsx_large, OutFormat::Xlsx, rows, 30_000_001)?;
+    if !csv_only {
+        generate(&xlsx_small, OutFormat::Xlsx, xlsx_rows, 20_000_001)?;
+        generate(&xlsx_large, OutFormat::Xlsx, rows, 30_000_001)?;
+    }
     let app = fresh_database(config).await?;
     println!(
         "Import benchmark on {} ({} rows a file, 16 columns)",
@@ -259,6 +266,9 @@ pub async fn import(config: &Config, rows: u64, xlsx_rows: u64) -> anyhow::Resul
     import_file(&app, &csv1, "CSV into an empty base").await?;
     import_file(&app, &csv2, "CSV into a base holding records").await?;
     drop(app);
+    if csv_only {
+        return Ok(());
+    }
     // The workbooks each into an empty base (comparable with the CSV's first figure).
     for (file, label) in [(&xlsx_small, "small xlsx"), (&xlsx_large, "large xlsx")] {
         let app = fresh_database(config).await?;

@@ -323,8 +323,7 @@ pub fn values(params: &[Param]) -> Vec<rusqlite::types::Value> {
 /// What a load defers (drops, to build at its end).
 #[derive(Clone, Copy, Debug)]
 pub enum Defer<'a> {
-    /// A load into an empty base: every secondary index of the loaded tables but `keep`,
-    /// and on SQLite the trigram triggers (the trigram tables are filled once at the end).
+    /// A load into an empty base: every secondary index of the loaded tables but `keep`.
     All { keep: &'a [&'a str] },
     /// A large load into a base in use: only [`FILTER_INDEXES`] but `keep`. Cards, caller
     /// identification, duplicate warnings, campaigns and the trigram tables keep working
@@ -486,20 +485,6 @@ fn defer_objects(
     Ok(())
 }
 
-/// Refills every trigram table from the records' folded keys.
-fn trigram_fill_sql() -> String {
-    ["last", "first", "display", "city", "address"]
-        .iter()
-        .map(|c| {
-            format!(
-                "INSERT INTO trgm_{c} (trgm_{c}) VALUES ('delete-all'); \
-                 INSERT INTO trgm_{c} (rowid, k) SELECT id, k_{c} FROM records WHERE k_{c} <> '';"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Tables whose secondary indexes a load into an empty base builds afterwards.
 const LOADED_TABLES: [&str; 8] = [
     "records",
@@ -561,24 +546,9 @@ impl SqliteLoader {
         }
         found.retain(|(name, _)| scope.wants(name));
         defer_objects(&tx, "INDEX", &found)?;
-        // Into an empty base, the trigram tables: their triggers go, and they are filled in
-        // one pass at the end (`_trgm_fill` sorts before the triggers, which come back after
-        // it). A base in use keeps them: its records may be edited meanwhile.
-        if let Defer::All { .. } = scope {
-            let triggers = schema_objects(
-                &tx,
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?1",
-                "records_trgm_%",
-            )?;
-            if !triggers.is_empty() {
-                tx.execute(
-                    "INSERT INTO deferred_indexes (name, sql) VALUES ('_trgm_fill', ?1)",
-                    [trigram_fill_sql()],
-                )
-                .map_err(sqlite_err)?;
-            }
-            defer_objects(&tx, "TRIGGER", &triggers)?;
-        }
+        // The trigram tables' triggers stay in every load. Dropping them and filling the
+        // tables in one pass at the end took longer at 1M records (31 s against 21 s of
+        // triggers during the load; docs/decisions.md, session 9).
         tx.commit().map_err(sqlite_err)?;
         Ok(found.len())
     }
@@ -597,9 +567,9 @@ impl SqliteLoader {
                 .map_err(sqlite_err)?
         };
         // Each index in a transaction of its own: the writers of a base in use wait for one
-        // index at a time (a second or two at 2M records), not for all of them. The trigram
-        // fill and its triggers go together (a record written between would miss its
-        // trigrams).
+        // index at a time (a second or two at 2M records), not for all of them. A trigram
+        // fill and its triggers, noted by loads before session 9, go together (a record
+        // written between would miss its trigrams).
         let (trigram, indexes): (Vec<_>, Vec<_>) = pending
             .into_iter()
             .partition(|(name, _)| name == "_trgm_fill" || name.starts_with("records_trgm_"));

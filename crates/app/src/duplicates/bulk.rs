@@ -2,6 +2,7 @@
 //! chunk of groups per transaction, through the same staged writes as a hand merge.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use kartoteka_domain::duplicates::Choices;
 use kartoteka_domain::time::now_ms;
@@ -17,6 +18,45 @@ use crate::{Actor, App, AppError, AppResult};
 
 /// Groups merged per transaction by a bulk job.
 const GROUPS_PER_CHUNK: i64 = 200;
+
+/// Where a bulk job's time goes: seconds per phase, summed over its chunks (kept in the
+/// job's result as `seconds_by_phase`, for the benchmark and for whoever wonders why a
+/// merge took long).
+#[derive(Debug)]
+pub(crate) struct Phases {
+    last: Instant,
+    spent: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Phases {
+    fn default() -> Phases {
+        Phases {
+            last: Instant::now(),
+            spent: Vec::new(),
+        }
+    }
+}
+
+impl Phases {
+    /// Adds the time since the previous lap to `phase`.
+    pub(crate) fn lap(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        let d = now - self.last;
+        self.last = now;
+        match self.spent.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, t)) => *t += d,
+            None => self.spent.push((phase, d)),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        for (p, d) in &self.spent {
+            m.insert((*p).to_string(), json!((d.as_secs_f64() * 100.0).round() / 100.0));
+        }
+        Value::Object(m)
+    }
+}
 
 impl App {
     /// Queues merging (or deleting) every ready group of a search. `confirm` must name the
@@ -86,6 +126,7 @@ impl App {
         let mut cursor = job.cursor;
         let mut done = job.done;
         let mut conn = self.db.long_job_connection().await?;
+        let mut phases = Phases::default();
         loop {
             if jobs::get(&mut *conn, job.id).await?.cancel_requested {
                 return Ok("cancelled");
@@ -103,6 +144,7 @@ impl App {
             let found = bulk_ops::resolve(&mut tx, &wanted).await?;
             let chunk_ids: Vec<i64> = found.values().copied().collect();
             let loaded = self.load(&mut tx, &chunk_ids).await?;
+            phases.lap("reading");
             let mut staged = Staged::default();
             for g in &groups {
                 let ids: Vec<i64> = g
@@ -154,14 +196,17 @@ impl App {
                     Err(e) => return Err(e),
                 }
             }
-            let applied_all = self.flush_plans(&mut tx, staged).await?;
+            phases.lap("planning");
+            let applied_all = self.flush_plans(&mut tx, staged, &mut phases).await?;
             result["groups"] =
                 json!(result["groups"].as_i64().unwrap_or(0) + applied_all.len() as i64);
             let removed: usize = applied_all.iter().map(|a| a.removed.len()).sum();
             result["removed"] = json!(result["removed"].as_i64().unwrap_or(0) + removed as i64);
             cursor = last;
+            result["seconds_by_phase"] = phases.to_json();
             jobs::advance(&mut tx, job.id, cursor, done, &result.to_string(), now_ms()).await?;
             tx.commit().await?;
+            phases.lap("committing");
             for a in &applied_all {
                 self.publish_applied(&actor, a);
             }

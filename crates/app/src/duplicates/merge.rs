@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
+use super::bulk::Phases;
 use crate::events::Event;
 
 use crate::records::Definitions;
@@ -434,7 +435,7 @@ impl App {
         )
         .await?;
         let applied = self
-            .flush_plans(&mut tx, staged)
+            .flush_plans(&mut tx, staged, &mut Phases::default())
             .await?
             .pop()
             .ok_or_else(|| AppError::Unexpected("a staged merge did not apply".into()))?;
@@ -644,10 +645,14 @@ impl App {
         &self,
         tx: &mut AnyConnection,
         staged: Staged,
+        phases: &mut Phases,
     ) -> AppResult<Vec<Applied>> {
         staged.writes.run(tx).await?;
+        phases.lap("writing");
         merge::move_links(&mut *tx, self.db.backend, &staged.links).await?;
+        phases.lap("moving");
         merge::delete_records(&mut *tx, self.db.backend, &staged.removed).await?;
+        phases.lap("deleting");
         let ids = merge::insert_operations(&mut *tx, self.db.backend, &staged.ops).await?;
         let mut by_search: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
         let mut out = Vec::with_capacity(ids.len());
@@ -661,6 +666,7 @@ impl App {
         for (search, resolved) in by_search {
             dup_store::resolve_groups(&mut *tx, search, &resolved).await?;
         }
+        phases.lap("journaling");
         Ok(out)
     }
 

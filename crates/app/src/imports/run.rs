@@ -286,7 +286,7 @@ impl App {
     }
 
     /// A large import loads like the demo data: into an empty base, the secondary indexes
-    /// (and on SQLite the trigram triggers) go for the load and are built once at its end;
+    /// go for the load and are built once at its end (SQLite's trigram triggers stay);
     /// into a base in use, at least half its size, only the list's filter and sort indexes
     /// go (`bulk::FILTER_INDEXES`), so that cards, caller identification and campaigns stay
     /// fast while it runs. Indexes the import's match keys read stay. If the server dies

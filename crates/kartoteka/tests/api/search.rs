@@ -136,6 +136,52 @@ async fn text_criteria_take_wildcards_ignoring_case_and_polish_diacritics() {
     assert_eq!(empty, ["Łódzka Spółdzielnia"]);
 }
 
+/// The trigram tables forget a record's old keys: renamed, cleared and deleted records are
+/// found by their new values only (SQLite removes old keys with FTS5's 'delete' command,
+/// which needs the very value indexed).
+#[tokio::test]
+async fn infix_search_follows_renames_cleared_fields_and_deletions() {
+    let t = spawn_app().await;
+    let recs = seed(&t).await;
+    let like = |f: &str, v: &str| json!([{"field": f, "op": "like", "value": v}]);
+    let by_last = |last: &str| {
+        recs.iter()
+            .find(|r| r["last_name"] == last)
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let path = |id: &str| format!("/api/v1/records/{id}");
+    let r = t
+        .patch(
+            &t.admin_token,
+            &path(&by_last("Wiśniewska")),
+            json!({"last_name": "Zielińska", "city": null}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .delete(&t.admin_token, &path(&by_last("Kowalska")))
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(names(&t, like("last_name", "%wiSNIew%")).await.is_empty());
+    assert_eq!(names(&t, like("last_name", "%elinsk%")).await, ["Zielińska"]);
+    assert!(names(&t, like("city", "%dans%")).await.is_empty());
+    assert!(names(&t, like("address", "%rzyb%")).await.is_empty());
+    // Renamed back and forth, a key is found once.
+    for last in ["Wiśniewska", "Zielińska"] {
+        let r = t
+            .patch(
+                &t.admin_token,
+                &path(&by_last("Wiśniewska")),
+                json!({"last_name": last}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    assert_eq!(names(&t, like("last_name", "%elinsk%")).await, ["Zielińska"]);
+    assert_eq!(names(&t, like("last_name", "%ow%")).await.len(), 3);
+}
+
 #[tokio::test]
 async fn contact_identifier_date_and_membership_criteria() {
     let t = spawn_app().await;
