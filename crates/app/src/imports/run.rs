@@ -332,7 +332,7 @@ impl App {
         };
         let loader = tokio::task::spawn_blocking(move || {
             let mut loader = bulk::SqliteLoader::open(&path)?;
-            loader.limit_cache_mb(64)?;
+            loader.limit_cache_mb(32)?;
             loader.defer_indexes(bulk::Defer::for_base(empty, &keep))?;
             Ok::<_, kartoteka_store::StoreError>(loader)
         })
