@@ -658,7 +658,10 @@ pub async fn duplicates(
     );
     if let Some(phases) = done.result["seconds_by_phase"].as_object() {
         let list: Vec<String> = phases.iter().map(|(p, s)| format!("{p} {s} s")).collect();
-        println!("    by phase (all chunks but the last one's commit): {}", list.join(", "));
+        println!(
+            "    by phase (all chunks but the last one's commit): {}",
+            list.join(", ")
+        );
     }
     let snap: (i64, i64) = {
         let row = sqlx::query(

@@ -52,7 +52,10 @@ impl Phases {
     fn to_json(&self) -> Value {
         let mut m = serde_json::Map::new();
         for (p, d) in &self.spent {
-            m.insert((*p).to_string(), json!((d.as_secs_f64() * 100.0).round() / 100.0));
+            m.insert(
+                (*p).to_string(),
+                json!((d.as_secs_f64() * 100.0).round() / 100.0),
+            );
         }
         Value::Object(m)
     }

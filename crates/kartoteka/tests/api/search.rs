@@ -159,12 +159,13 @@ async fn infix_search_follows_renames_cleared_fields_and_deletions() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = t
-        .delete(&t.admin_token, &path(&by_last("Kowalska")))
-        .await;
+    let r = t.delete(&t.admin_token, &path(&by_last("Kowalska"))).await;
     assert!(r.status().is_success(), "{}", r.status());
     assert!(names(&t, like("last_name", "%wiSNIew%")).await.is_empty());
-    assert_eq!(names(&t, like("last_name", "%elinsk%")).await, ["Zielińska"]);
+    assert_eq!(
+        names(&t, like("last_name", "%elinsk%")).await,
+        ["Zielińska"]
+    );
     assert!(names(&t, like("city", "%dans%")).await.is_empty());
     assert!(names(&t, like("address", "%rzyb%")).await.is_empty());
     // Renamed back and forth, a key is found once.
@@ -178,7 +179,10 @@ async fn infix_search_follows_renames_cleared_fields_and_deletions() {
             .await;
         assert_eq!(r.status(), StatusCode::OK);
     }
-    assert_eq!(names(&t, like("last_name", "%elinsk%")).await, ["Zielińska"]);
+    assert_eq!(
+        names(&t, like("last_name", "%elinsk%")).await,
+        ["Zielińska"]
+    );
     assert_eq!(names(&t, like("last_name", "%ow%")).await.len(), 3);
 }
 
