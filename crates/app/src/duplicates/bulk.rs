@@ -21,7 +21,8 @@ const GROUPS_PER_CHUNK: i64 = 200;
 
 /// Where a bulk job's time goes: seconds per phase, summed over its chunks (kept in the
 /// job's result as `seconds_by_phase`, for the benchmark and for whoever wonders why a
-/// merge took long).
+/// merge took long). A job resumed after a restart counts from its resumption, and the
+/// last chunk's commit is not in the result.
 #[derive(Debug)]
 pub(crate) struct Phases {
     last: Instant,
