@@ -226,6 +226,7 @@ impl App {
             json!({"search": search, "operations": ops.len(), "groups": result["groups"], "removed": result["removed"]}),
         )
         .await?;
+        self.db.finish_long_job(&mut conn).await?;
         Ok("done")
     }
 }

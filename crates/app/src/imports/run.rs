@@ -219,7 +219,7 @@ impl App {
         // One connection for the whole import: its page cache is the only one that grows.
         // (A WAL checkpointed in large steps, as the bulk merge's, made no difference here:
         // 300k rows into a 300k base took 57.7 s with it, 56.6 s without.)
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.import_connection().await?;
         let mut outcome = Ok("done");
         while let Some(batch) = rx.recv().await {
             let rows = match batch {
