@@ -179,14 +179,24 @@ impl Db {
     pub async fn long_job_connection(
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        self.own_connection(&[
+            "PRAGMA wal_autocheckpoint = 250000",
+            "PRAGMA journal_size_limit = 1610612736",
+            "PRAGMA cache_size = -262144",
+        ])
+        .await
+    }
+
+    /// A pool connection that runs `pragmas` on SQLite and is closed, not pooled, when
+    /// dropped, so that its settings never reach other requests.
+    async fn own_connection(
+        &self,
+        pragmas: &[&'static str],
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         if self.backend == Backend::Sqlite {
             conn.close_on_drop();
-            for pragma in [
-                "PRAGMA wal_autocheckpoint = 250000",
-                "PRAGMA journal_size_limit = 1610612736",
-                "PRAGMA cache_size = -262144",
-            ] {
+            for &pragma in pragmas {
                 sqlx::query(pragma).execute(&mut *conn).await?;
             }
         }
@@ -201,14 +211,7 @@ impl Db {
     pub async fn import_connection(
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        if self.backend == Backend::Sqlite {
-            conn.close_on_drop();
-            sqlx::query("PRAGMA temp_store = FILE")
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(conn)
+        self.own_connection(&["PRAGMA temp_store = FILE"]).await
     }
 
     /// Ends a long job on its connection: on SQLite, copies what the job left in the WAL

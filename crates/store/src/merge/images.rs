@@ -57,36 +57,14 @@ pub async fn images(
     reader: Option<&std::sync::Arc<crate::fast::SqliteReader>>,
     ids: &[i64],
 ) -> Result<HashMap<i64, Image>> {
-    let reads = image_reads(conn, backend, ids).await?;
-    match reader.filter(|_| backend == Backend::Sqlite) {
-        Some(reader) => reads.on_reader(reader.clone()).await,
-        None => reads.on_conn(conn).await,
+    let mut out: HashMap<i64, Image> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
     }
-}
-
-/// The statements reading snapshots of some records: every table's rows that belong to
-/// them, and the records naming them as their organization.
-struct ImageReads {
-    statements: Vec<(&'static str, Columns, Sql)>,
-    referrers: Sql,
-}
-
-/// The reads of [`images`], to run on the connection or on the fast reader.
-async fn image_reads(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    ids: &[i64],
-) -> Result<ImageReads> {
     let tables: Vec<(&str, &str)> = std::iter::once(("records", "id"))
         .chain(RELATED.iter().copied())
         .collect();
     let mut statements: Vec<(&'static str, Columns, Sql)> = Vec::new();
-    if ids.is_empty() {
-        return Ok(ImageReads {
-            statements,
-            referrers: Sql::new(""),
-        });
-    }
     for (table, col) in tables {
         let cols = columns(conn, backend, table).await?;
         let list = cols
@@ -111,74 +89,55 @@ async fn image_reads(
         Sql::new("SELECT organization_id, id FROM records WHERE organization_id IN (");
     push_json_ids(&mut referrers, backend, ids);
     referrers.push(")");
-    Ok(ImageReads {
-        statements,
-        referrers,
-    })
-}
-
-impl ImageReads {
-    /// Runs the reads on SQLite's fast reader, on a blocking thread.
-    async fn on_reader(
-        self,
-        reader: std::sync::Arc<crate::fast::SqliteReader>,
-    ) -> Result<HashMap<i64, Image>> {
-        if self.statements.is_empty() {
-            return Ok(HashMap::new());
+    match reader.filter(|_| backend == Backend::Sqlite) {
+        Some(reader) => {
+            let reader = reader.clone();
+            out = tokio::task::spawn_blocking(move || -> Result<HashMap<i64, Image>> {
+                let e = crate::fast::err;
+                let mut out: HashMap<i64, Image> = HashMap::new();
+                for (table, cols, sql) in &statements {
+                    reader.each_row(sql, |row| {
+                        let values = cols
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (_, t))| decode_sqlite(row, i + 1, *t))
+                            .collect::<Result<Vec<_>>>()?;
+                        push_row(&mut out, row.get(0).map_err(e)?, table, cols, values);
+                        Ok(())
+                    })?;
+                }
+                reader.each_row(&referrers, |row| {
+                    let org: i64 = row.get(0).map_err(e)?;
+                    if let Some(image) = out.get_mut(&org) {
+                        image.referrers.push(row.get(1).map_err(e)?);
+                    }
+                    Ok(())
+                })?;
+                Ok(out)
+            })
+            .await
+            .map_err(|e| StoreError::Config(format!("snapshots: {e}")))??;
         }
-        let mut out = tokio::task::spawn_blocking(move || -> Result<HashMap<i64, Image>> {
-            let e = crate::fast::err;
-            let mut out: HashMap<i64, Image> = HashMap::new();
-            for (table, cols, sql) in &self.statements {
-                reader.each_row(sql, |row| {
+        None => {
+            for (table, cols, sql) in &statements {
+                for row in sql.query().fetch_all(&mut *conn).await? {
                     let values = cols
                         .iter()
                         .enumerate()
-                        .map(|(i, (_, t))| decode_sqlite(row, i + 1, *t))
+                        .map(|(i, (_, t))| decode(&row, i + 1, *t))
                         .collect::<Result<Vec<_>>>()?;
-                    push_row(&mut out, row.get(0).map_err(e)?, table, cols, values);
-                    Ok(())
-                })?;
-            }
-            reader.each_row(&self.referrers, |row| {
-                let org: i64 = row.get(0).map_err(e)?;
-                if let Some(image) = out.get_mut(&org) {
-                    image.referrers.push(row.get(1).map_err(e)?);
+                    push_row(&mut out, row.try_get(0)?, table, cols, values);
                 }
-                Ok(())
-            })?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Config(format!("snapshots: {e}")))??;
-        // Only records that exist have an image.
-        out.retain(|_, image| image.tables.contains_key("records"));
-        Ok(out)
-    }
-
-    /// Runs the reads on `conn`.
-    async fn on_conn(self, conn: &mut AnyConnection) -> Result<HashMap<i64, Image>> {
-        let mut out: HashMap<i64, Image> = HashMap::new();
-        if self.statements.is_empty() {
-            return Ok(out);
-        }
-        for (table, cols, sql) in &self.statements {
-            for row in sql.query().fetch_all(&mut *conn).await? {
-                let values = cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, t))| decode(&row, i + 1, *t))
-                    .collect::<Result<Vec<_>>>()?;
-                push_row(&mut out, row.try_get(0)?, table, cols, values);
+            }
+            for row in referrers.query().fetch_all(&mut *conn).await? {
+                let org: i64 = row.try_get(0)?;
+                if let Some(image) = out.get_mut(&org) {
+                    image.referrers.push(row.try_get(1)?);
+                }
             }
         }
-        for row in self.referrers.query().fetch_all(&mut *conn).await? {
-            let org: i64 = row.try_get(0)?;
-            if let Some(image) = out.get_mut(&org) {
-                image.referrers.push(row.try_get(1)?);
-            }
-        }
-        out.retain(|_, image| image.tables.contains_key("records"));
-        Ok(out)
     }
+    // Only records that exist have an image.
+    out.retain(|_, image| image.tables.contains_key("records"));
+    Ok(out)
 }
