@@ -151,7 +151,9 @@ pub type TieValues = Vec<(usize, String)>;
 /// connected components, with the values of the cliques that formed each.
 #[derive(Default)]
 pub struct Grouper {
-    parent: HashMap<i64, i64>,
+    /// foldhash: with SipHash, grouping 71k phone buckets at 1M took 110–123 ms, with it
+    /// 89–100 ms.
+    parent: HashMap<i64, i64, foldhash::fast::RandomState>,
     ties: Vec<(i64, Vec<(usize, String)>)>,
     /// Normalized values that alone never tie a group for bulk actions.
     exclusions: BTreeSet<String>,
@@ -232,7 +234,7 @@ impl Grouper {
             self.union(&members, values);
         }
         let members: Vec<i64> = self.parent.keys().copied().collect();
-        let mut by_root: HashMap<i64, FoundGroup> = HashMap::new();
+        let mut by_root: HashMap<i64, FoundGroup, foldhash::fast::RandomState> = HashMap::default();
         for m in members {
             let r = self.find(m);
             by_root

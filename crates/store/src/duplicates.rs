@@ -282,20 +282,25 @@ async fn driver_buckets(
     if matches!(c, Criterion::Custom(_)) {
         cond.push(" AND folded <> ''");
     }
-    // Not on PostgreSQL: the join cost it ~1 s at 1M, more than reading the members'
-    // facts afterwards (`member_facts`, ~0.7 s).
-    let with_facts = reader.is_some();
-    let mut sql = if !with_facts {
-        Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"))
-    } else if table == "records" {
+    if let (Some(reader), false) = (reader, table == "records") {
+        let mut sql = Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"));
+        append(&mut sql, &cond);
+        push_scope(&mut sql, record, scope);
+        sql.push(&format!(" ORDER BY {value}"));
+        let reader = reader.clone();
+        return tokio::task::spawn_blocking(move || runs_with_facts(&reader, &sql))
+            .await
+            .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
+    }
+    // On SQLite (the reader) a records column: the members' facts come from the same
+    // rows. Not on PostgreSQL: joining the records cost it ~1 s at 1M, more than reading
+    // the members' facts afterwards (`member_facts`, ~0.7 s).
+    let mut sql = if reader.is_some() {
         Sql::new(format!(
             "SELECT {value}, id, public_id, kind, created_at FROM records WHERE 1 = 1"
         ))
     } else {
-        Sql::new(format!(
-            "SELECT t.{value}, t.{record}, r.public_id, r.kind, r.created_at FROM {table} t \
-             JOIN records r ON r.id = t.{record} WHERE 1 = 1"
-        ))
+        Sql::new(format!("SELECT {value}, {record} FROM {table} WHERE 1 = 1"))
     };
     append(&mut sql, &cond);
     push_scope(&mut sql, record, scope);
@@ -352,6 +357,79 @@ async fn driver_buckets(
 
 /// Values shared by records, with those records, in value order.
 type Buckets = Vec<(String, Vec<i64>)>;
+
+/// On SQLite, a child table's values (phones, e-mails, custom values): `sql` reads every
+/// (value, record) pair in value order from the value's covering index, and runs of one
+/// value are the buckets; then the members' facts, looked up in record order (neighbours
+/// share pages). At 1M (2M phones, 160k members) the scan takes ~0.26 s and the lookups
+/// ~0.23 s; the earlier `GROUP BY … HAVING` subquery with the records joined row by row
+/// took 0.7 s. (Looking the members up on a second thread while the scan went on, a
+/// batch at a time, was slower: 0.6 s; the batches lost the record order's locality.)
+fn runs_with_facts(reader: &SqliteReader, sql: &Sql) -> Result<(Buckets, HashMap<i64, Facts>)> {
+    let buckets = value_runs(reader, sql)?;
+    let mut ids: Vec<i64> = buckets
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut facts = HashMap::with_capacity(ids.len());
+    if !ids.is_empty() {
+        member_facts_sqlite(reader, &ids, &mut facts)?;
+    }
+    Ok((buckets, facts))
+}
+
+/// Runs of equal values (two rows or more) of `sql`'s (value, record) rows in value order.
+fn value_runs(reader: &SqliteReader, sql: &Sql) -> Result<Buckets> {
+    let e = crate::fast::err;
+    let mut out = Buckets::new();
+    let mut current = String::new();
+    let mut run: Vec<i64> = Vec::new();
+    let flush = |current: &str, run: &mut Vec<i64>, out: &mut Buckets| {
+        if run.len() > 1 {
+            out.push((current.to_string(), std::mem::take(run)));
+        } else {
+            run.clear();
+        }
+    };
+    reader.each_row(sql, |row| {
+        let value = row.get_ref(0).map_err(e)?.as_str().unwrap_or_default();
+        let id: i64 = row.get(1).map_err(e)?;
+        if value != current {
+            flush(&current, &mut run, &mut out);
+            current.clear();
+            current.push_str(value);
+        }
+        run.push(id);
+        Ok(())
+    })?;
+    flush(&current, &mut run, &mut out);
+    Ok(out)
+}
+
+/// [`member_facts`] on the fast reader, into `facts`.
+fn member_facts_sqlite(
+    reader: &SqliteReader,
+    ids: &[i64],
+    facts: &mut HashMap<i64, Facts>,
+) -> Result<()> {
+    let e = crate::fast::err;
+    let mut sql = Sql::new("SELECT id, public_id, kind, created_at FROM records WHERE id IN (");
+    push_json_ids(&mut sql, Backend::Sqlite, ids);
+    sql.push(")");
+    reader.each_row(&sql, |row| {
+        facts.insert(
+            row.get(0).map_err(e)?,
+            (
+                row.get(1).map_err(e)?,
+                row.get(2).map_err(e)?,
+                row.get(3).map_err(e)?,
+            ),
+        );
+        Ok(())
+    })
+}
 
 /// Appends a fragment with its parameters.
 fn append(sql: &mut Sql, part: &Sql) {

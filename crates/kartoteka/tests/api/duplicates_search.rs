@@ -138,6 +138,66 @@ async fn names_and_city_match_ignoring_case_and_diacritics_and_a_filter_limits_t
 }
 
 #[tokio::test]
+async fn custom_fields_e_mails_and_phones_in_a_filter_tie_by_their_normalized_values() {
+    let t = spawn_app().await;
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/fields",
+            json!({"key": "card_no", "label": "Card", "type": "text"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let a = t
+        .create(
+            json!({"kind": "person", "last_name": "A", "custom": {"card_no": "Ząb 7"},
+                       "emails": ["Jan@Firma.PL"], "phones": ["604 000 000"], "tags": ["vip"]}),
+        )
+        .await;
+    let b = t
+        .create(
+            json!({"kind": "person", "last_name": "B", "custom": {"card_no": "zab 7"},
+                       "emails": ["jan@firma.pl", "inny@firma.pl"], "phones": ["+48 604 000 000"]}),
+        )
+        .await;
+    let c = t
+        .create(
+            json!({"kind": "person", "last_name": "C", "custom": {"card_no": "other"},
+                       "emails": ["INNY@firma.pl"], "phones": ["604000000"], "tags": ["vip"]}),
+        )
+        .await;
+    // empty custom values never tie
+    t.create(json!({"kind": "person", "last_name": "D", "custom": {"card_no": ""}}))
+        .await;
+    t.create(json!({"kind": "person", "last_name": "E"})).await;
+
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["custom.card_no"]})).await;
+    assert_eq!(view["groups"], 1, "{view}");
+    let g = &groups(&t, sid, "").await["items"][0];
+    assert_eq!(ids_of(g), vec![id(&a), id(&b)]);
+
+    // a links b, b links c: one group of three, tied by both addresses
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["email"]})).await;
+    assert_eq!(view["groups"], 1, "{view}");
+    let g = &groups(&t, sid, "").await["items"][0];
+    assert_eq!(ids_of(g), vec![id(&a), id(&b), id(&c)]);
+    assert_eq!(g["ties"]["email"], json!(["inny@firma.pl", "jan@firma.pl"]));
+
+    // the filter leaves b out: a and c still share the number
+    let (sid, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["phone"],
+               "filter": {"all": [{"field": "tags", "op": "in", "value": ["vip"]}]}}),
+    )
+    .await;
+    assert_eq!(view["groups"], 1, "{view}");
+    let g = &groups(&t, sid, "").await["items"][0];
+    assert_eq!(ids_of(g), vec![id(&a), id(&c)]);
+    assert_eq!(g["ties"]["phone"], json!(["+48604000000"]));
+}
+
+#[tokio::test]
 async fn name_groups_are_ordered_as_found_and_held_when_excluded_too_large_or_mixed() {
     let t = spawn_app_with(|c| {
         c.duplicate_exclusions = vec!["Kowalski".into()];
