@@ -54,6 +54,24 @@ pub struct SearchView {
     #[schema(value_type = Object)]
     pub held_by_reason: Value,
     pub resolved: i64,
+    /// When its groups were removed (`duplicate_search_days` after it ran); the counts
+    /// above are then zero and the job's result keeps what it found.
+    pub purged_at: Option<String>,
+}
+
+/// When a search's groups were removed, if they were.
+fn purged_at(job: &JobView) -> Option<String> {
+    job.result.get("purged_at")?.as_i64().map(to_rfc3339)
+}
+
+/// The refusal of a search whose groups were removed.
+pub(crate) fn purged(id: i64, at: &str) -> AppError {
+    merge::conflict(
+        "search_purged",
+        format!(
+            "the groups of duplicate search {id} were removed at {at}, after the keep time; run the search again"
+        ),
+    )
 }
 
 /// A member of a group as listed.
@@ -275,6 +293,7 @@ impl App {
         for r in &rows {
             by_reason.insert(r.try_get::<String, _>(0)?, json!(r.try_get::<i64, _>(1)?));
         }
+        let purged_at = purged_at(&job);
         Ok(SearchView {
             job,
             criteria: spec.criteria.iter().map(Criterion::key).collect(),
@@ -288,6 +307,7 @@ impl App {
             held,
             held_by_reason: Value::Object(by_reason),
             resolved,
+            purged_at,
         })
     }
 
@@ -364,13 +384,36 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("group {position}")))
     }
 
+    /// A search whose groups are still kept (else 409 `search_purged`).
     pub(crate) async fn duplicate_search_job(&self, actor: &Actor, id: i64) -> AppResult<JobView> {
         check_may_find(actor)?;
         let job = self.job(actor, id).await?;
         if job.kind != "duplicates_find" {
             return Err(AppError::NotFound(format!("duplicate search {id}")));
         }
+        if let Some(at) = purged_at(&job) {
+            return Err(purged(id, &at));
+        }
         Ok(job)
+    }
+
+    /// Removes the groups of searches that ended more than `search_keep_ms` ago (the
+    /// worker calls it every minute); a search a bulk job is queued or running over waits.
+    /// Answers the groups removed.
+    pub async fn purge_duplicate_searches(&self) -> AppResult<u64> {
+        let now = now_ms();
+        let mut conn = self.db.pool.acquire().await?;
+        let mut removed = 0;
+        for (id, result) in
+            store::searches_to_purge(&mut conn, now - self.settings.search_keep_ms).await?
+        {
+            removed += store::purge_groups(&mut conn, id, &result, now).await?;
+            tracing::info!(
+                search = id,
+                "duplicate search: groups removed after the keep time"
+            );
+        }
+        Ok(removed)
     }
 
     async fn group_views(

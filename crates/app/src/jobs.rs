@@ -345,6 +345,9 @@ impl App {
                     if let Err(e) = app.purge_merge_snapshots().await {
                         tracing::error!(error = %e, "purging merge snapshots");
                     }
+                    if let Err(e) = app.purge_duplicate_searches().await {
+                        tracing::error!(error = %e, "purging duplicate searches' groups");
+                    }
                 }
                 match app.run_next_job().await {
                     Ok(true) => continue,

@@ -48,6 +48,9 @@ pub struct Settings {
     /// How long a merge or duplicate delete can be undone, in milliseconds; its snapshots
     /// are purged after.
     pub undo_window_ms: i64,
+    /// How long a duplicate search's groups are kept after it finished, in milliseconds
+    /// (a names search at 1M stores ~250k groups, ~60 MB).
+    pub search_keep_ms: i64,
     /// Duplicate groups larger than this are left out of bulk actions.
     pub duplicate_max_group: usize,
     /// Phones and e-mails that never tie a group for bulk actions (a switchboard number,
@@ -74,6 +77,7 @@ impl Default for Settings {
             upload_limit: 1 << 30,
             download_ttl_ms: 7 * 24 * 3600 * 1000,
             undo_window_ms: 30 * 24 * 3600 * 1000,
+            search_keep_ms: 30 * 24 * 3600 * 1000,
             duplicate_max_group: kartoteka_domain::duplicates::DEFAULT_MAX_GROUP,
             duplicate_exclusions: Vec::new(),
             import_defer_rows: DEFAULT_IMPORT_DEFER_ROWS,

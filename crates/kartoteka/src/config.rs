@@ -69,6 +69,8 @@ pub struct Config {
     pub download_ttl_hours: i64,
     /// How long merges and duplicate deletes can be undone, in days.
     pub undo_window_days: i64,
+    /// How long a duplicate search's groups are kept after it ran, in days.
+    pub duplicate_search_days: i64,
     /// Duplicate groups larger than this are left for manual resolution.
     pub duplicate_max_group: usize,
     /// Phones and e-mails that alone never make a group bulk-mergeable.
@@ -92,6 +94,7 @@ impl Default for Config {
             upload_limit_mb: 1024,
             download_ttl_hours: 168,
             undo_window_days: 30,
+            duplicate_search_days: 30,
             duplicate_max_group: 10,
             duplicate_exclusions: Vec::new(),
             import_defer_rows: kartoteka_app::DEFAULT_IMPORT_DEFER_ROWS,
@@ -116,6 +119,7 @@ impl fmt::Debug for Config {
             .field("upload_limit_mb", &self.upload_limit_mb)
             .field("download_ttl_hours", &self.download_ttl_hours)
             .field("undo_window_days", &self.undo_window_days)
+            .field("duplicate_search_days", &self.duplicate_search_days)
             .field("duplicate_max_group", &self.duplicate_max_group)
             .field("duplicate_exclusions", &self.duplicate_exclusions)
             .field("import_defer_rows", &self.import_defer_rows)
@@ -189,6 +193,7 @@ impl Config {
             upload_limit: self.upload_limit_mb.saturating_mul(1 << 20),
             download_ttl_ms: self.download_ttl_hours.saturating_mul(3_600_000),
             undo_window_ms: self.undo_window_days.saturating_mul(86_400_000),
+            search_keep_ms: self.duplicate_search_days.saturating_mul(86_400_000),
             duplicate_max_group: self.duplicate_max_group,
             duplicate_exclusions: self.duplicate_exclusions.clone(),
             import_defer_rows: self.import_defer_rows,

@@ -74,6 +74,9 @@ impl App {
     ) -> AppResult<JobView> {
         check_may_merge(actor)?;
         let view = self.duplicate_search(actor, search).await?;
+        if let Some(at) = &view.purged_at {
+            return Err(super::purged(search, at));
+        }
         if view.job.state != "done" {
             return Err(conflict(
                 "not_finished",

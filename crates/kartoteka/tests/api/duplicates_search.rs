@@ -1,7 +1,7 @@
 //! Duplicate searches: criteria, normalization, filters, held groups, bad requests.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::duplicates::{groups, id, ids_of, search};
 use crate::helpers::*;
@@ -294,4 +294,108 @@ async fn a_bad_search_names_the_criteria_and_only_the_record_base_may_search() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_search_s_groups_are_removed_after_the_keep_time_and_it_can_be_run_again() {
+    let t = spawn_app_with(|c| c.duplicate_search_days = 0).await;
+    let a = t
+        .create(json!({"kind": "person", "last_name": "A", "phones": ["605 000 000"]}))
+        .await;
+    let b = t
+        .create(json!({"kind": "person", "last_name": "B", "phones": ["+48605000000"]}))
+        .await;
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
+    assert_eq!(view["groups"], 1, "{view}");
+    assert!(view["purged_at"].is_null());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    assert_eq!(t.app.purge_duplicate_searches().await.unwrap(), 1);
+    // once only
+    assert_eq!(t.app.purge_duplicate_searches().await.unwrap(), 0);
+
+    let view: Value = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(view["purged_at"].is_string(), "{view}");
+    assert_eq!(view["groups"], 0);
+    // what it found stays in the job's result
+    assert_eq!(view["job"]["result"]["groups"], 1);
+    let p = problem(
+        t.get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/groups"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["code"], "search_purged");
+    let p = problem(
+        t.post(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge", "confirm": 0}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(p["code"], "search_purged");
+    // the records are untouched
+    assert_eq!(
+        t.get(&t.admin_token, &format!("/api/v1/records/{}", id(&a)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.get(&t.admin_token, &format!("/api/v1/records/{}", id(&b)))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // the screen says so and offers the same search again; the history marks it
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+    let page = c
+        .get(t.url(&format!("/duplicates/{sid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("were removed on"), "{page}");
+    assert!(page.contains("id=\"dup-rerun\""));
+    assert_eq!(hidden(&page, "criteria"), "phone");
+    let history = c
+        .get(t.url("/duplicates"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(history.contains("groups removed"));
+    let r = c
+        .post(t.url("/duplicates"))
+        .form(&[("csrf", csrf.as_str()), ("criteria", "phone"), ("f", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let again: i64 = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/duplicates/")
+        .parse()
+        .unwrap();
+    assert_eq!(t.wait_for_job(&t.admin_token, again).await["state"], "done");
+    assert_eq!(groups(&t, again, "").await["total"], 1);
 }

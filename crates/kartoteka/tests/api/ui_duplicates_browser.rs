@@ -144,3 +144,32 @@ async fn duplicates_are_searched_merged_in_bulk_resolved_and_undone_in_the_brows
     assert_eq!(b.count("table.merge-grid thead th.rec").await, 2);
     b.quit().await;
 }
+
+#[tokio::test]
+async fn a_search_whose_groups_were_removed_is_run_again_from_its_screen() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let t = spawn_app_with(|c| c.duplicate_search_days = 0).await;
+    for phone in ["606 000 000", "+48 606 000 000"] {
+        t.create(json!({"kind": "person", "last_name": "Żak", "phones": [phone]}))
+            .await;
+    }
+    let (sid, _) =
+        crate::duplicates::search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    t.app.purge_duplicate_searches().await.unwrap();
+    let b = driver.browser(&t.base).await;
+    b.log_in("admin", ADMIN_PASSWORD).await;
+    b.go(&format!("/duplicates/{sid}")).await;
+    b.wait_text(".dup-purged", "were removed on").await;
+    b.screenshot("duplicates_purged").await;
+    b.click("#dup-rerun").await;
+    until(
+        &b,
+        "return !!document.querySelector('#dup-results.job-done .dup-counts')",
+    )
+    .await;
+    assert_ne!(b.url().await, t.url(&format!("/duplicates/{sid}")));
+    b.quit().await;
+}

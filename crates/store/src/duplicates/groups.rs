@@ -300,3 +300,80 @@ pub async fn member_names(
     }
     Ok(out)
 }
+
+/// Searches that ended before `before` and still keep their groups, with no bulk job
+/// queued or running over them: (search job ID, its result as stored).
+pub async fn searches_to_purge(
+    conn: &mut AnyConnection,
+    before: i64,
+) -> Result<Vec<(i64, String)>> {
+    let busy: Vec<i64> = sqlx::query(
+        "SELECT params FROM jobs WHERE kind IN ('duplicates_merge', 'duplicates_delete') \
+         AND state IN ('queued', 'running')",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .filter_map(|r| r.try_get::<String, _>(0).ok())
+    .filter_map(|p| serde_json::from_str::<serde_json::Value>(&p).ok()?["search"].as_i64())
+    .collect();
+    let rows = sqlx::query(
+        "SELECT id, result FROM jobs WHERE kind = 'duplicates_find' \
+         AND state IN ('done', 'failed', 'cancelled') AND finished_at < $1 ORDER BY id",
+    )
+    .bind(before)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let (id, result): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+        let purged = serde_json::from_str::<serde_json::Value>(&result)
+            .is_ok_and(|v| v.get("purged_at").is_some());
+        if !purged && !busy.contains(&id) {
+            out.push((id, result));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes a search's groups, `CHUNK` positions a statement (each a short write of its
+/// own, so that the writes of agents meanwhile wait little), then notes `purged_at` (ms)
+/// in its result, which keeps the counts it found. Answers the groups removed.
+pub async fn purge_groups(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    result: &str,
+    now: i64,
+) -> Result<u64> {
+    let last: i64 =
+        sqlx::query("SELECT COALESCE(MAX(position), 0) FROM duplicate_groups WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+    let mut removed = 0;
+    let mut from = 0;
+    while from < last {
+        removed += sqlx::query(
+            "DELETE FROM duplicate_groups WHERE job_id = $1 AND position > $2 AND position <= $3",
+        )
+        .bind(job_id)
+        .bind(from)
+        .bind(from + CHUNK as i64)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        from += CHUNK as i64;
+    }
+    let mut v: serde_json::Value =
+        serde_json::from_str(result).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(m) = v.as_object_mut() {
+        m.insert("purged_at".into(), now.into());
+    }
+    sqlx::query("UPDATE jobs SET result = $1 WHERE id = $2")
+        .bind(v.to_string())
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}

@@ -93,9 +93,11 @@ pub struct GroupParams {
     limit: Option<i64>,
 }
 
-/// One page of a search's groups, with the total.
+/// One page of a search's groups, with the total. 409 `search_purged` once the groups were
+/// removed (`duplicate_search_days` after the search ran; its `purged_at` says when).
 #[utoipa::path(get, path = "/api/v1/duplicates/searches/{id}/groups", tag = "duplicates",
-    params(("id" = i64, Path), GroupParams), responses((status = 200, body = GroupPage), (status = 404)))]
+    params(("id" = i64, Path), GroupParams),
+    responses((status = 200, body = GroupPage), (status = 404), (status = 409)))]
 async fn groups(
     State(app): State<App>,
     c: Caller,
@@ -114,7 +116,7 @@ async fn groups(
 /// One group of a search.
 #[utoipa::path(get, path = "/api/v1/duplicates/searches/{id}/groups/{position}", tag = "duplicates",
     params(("id" = i64, Path), ("position" = i64, Path)),
-    responses((status = 200, body = GroupView), (status = 404)))]
+    responses((status = 200, body = GroupView), (status = 404), (status = 409)))]
 async fn group(
     State(app): State<App>,
     c: Caller,

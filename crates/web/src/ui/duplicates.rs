@@ -49,7 +49,11 @@ pub(super) fn error_text(lang: Lang, e: &AppError) -> String {
             .join("; "),
         AppError::Forbidden(_) => lang.t("error.forbidden").to_string(),
         AppError::NotFound(_) => lang.dup("dup.not_found").to_string(),
-        AppError::Conflict { message, .. } => message.clone(),
+        AppError::Conflict { message, details } => details
+            .get("code")
+            .and_then(Value::as_str)
+            .and_then(|code| lang.dup_opt(&format!("dup.err.{code}")))
+            .map_or_else(|| message.clone(), str::to_string),
         _ => lang.t("error.unexpected").to_string(),
     }
 }
@@ -168,6 +172,7 @@ async fn search_page(
         let filter: Option<Filter> = serde_json::from_value(params["filter"].clone()).ok();
         let n = |k: &str| lang.number(j.result[k].as_i64().unwrap_or(0));
         let done = j.state == "done";
+        let purged = j.result.get("purged_at").is_some();
         rows.push(SearchRow {
             href: format!("/duplicates/{}", j.id),
             when: shown_time(lang, &j.created_at, &s.time_zone),
@@ -181,7 +186,11 @@ async fn search_page(
                 .map(|f| filter_text(&catalog, lang, &f))
                 .unwrap_or_default(),
             state: j.state.clone(),
-            state_label: state_label(lang, &j.state),
+            state_label: if purged {
+                lang.dup("dup.purged_state")
+            } else {
+                state_label(lang, &j.state)
+            },
             groups: if done { n("groups") } else { String::new() },
             records: if done { n("records") } else { String::new() },
         });

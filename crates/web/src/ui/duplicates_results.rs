@@ -9,6 +9,7 @@ use axum::response::Response;
 use kartoteka_app::duplicates::{GroupQuery, GroupView, SearchView};
 use kartoteka_app::{App, AppError};
 use kartoteka_domain::filter::Filter;
+use serde_json::Value;
 
 use super::duplicates::{criteria_text, filter_text, label, may_merge};
 use super::duplicates_bulk::{BulkPanel, bulk_panel};
@@ -101,10 +102,20 @@ pub struct Results {
     pub pages: Vec<PageLink>,
     pub range: String,
     pub bulk: Option<BulkAsk>,
+    /// The search's groups were removed after the keep time: why, and how to run it again.
+    pub purged: Option<Purged>,
     pub may_merge: bool,
     pub poll: String,
     /// Sent beside a finished bulk job's panel, replacing the stale results (htmx).
     pub oob: bool,
+}
+
+/// A search whose groups were removed: the notice, and the same search to run again.
+pub struct Purged {
+    pub text: String,
+    pub criteria: Vec<String>,
+    /// The filter it was limited to (JSON), empty for none.
+    pub f: String,
 }
 
 /// How the results are listed: which groups, sorted how, which page.
@@ -266,7 +277,16 @@ pub(super) async fn build_results(
     let mut tabs = Vec::new();
     let mut groups = Vec::new();
     let mut total = 0;
-    if done {
+    let purged = v.purged_at.as_deref().map(|at| Purged {
+        text: lang
+            .dup("dup.purged")
+            .replace("{date}", &shown_time(lang, at, &s.time_zone))
+            .replace("{groups}", &n(j.result["groups"].as_i64().unwrap_or(0)))
+            .replace("{records}", &n(j.result["records"].as_i64().unwrap_or(0))),
+        criteria: v.criteria.clone(),
+        f: v.filter.as_ref().map(Value::to_string).unwrap_or_default(),
+    });
+    if done && purged.is_none() {
         counts.push(Count {
             label: lang.dup("dup.c.groups").into(),
             value: n(v.groups),
@@ -412,6 +432,7 @@ pub(super) async fn build_results(
         pages: page_links(id, l, total),
         range,
         bulk,
+        purged,
         may_merge: may,
         poll: format!("{}&part=1", l.href(id)),
         oob: false,

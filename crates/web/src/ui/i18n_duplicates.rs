@@ -55,6 +55,16 @@ pub const EN: &[(&str, &str)] = &[
     ("dup.searching", "Searching for duplicates…"),
     ("dup.search_failed", "The search did not finish ({state})"),
     ("dup.seconds", "found in {n} s"),
+    (
+        "dup.purged",
+        "The groups of this search were removed on {date}, after the keep time (groups found: {groups}; records in them: {records}). Run it again to see the duplicates as they are now.",
+    ),
+    ("dup.rerun", "Run again"),
+    ("dup.purged_state", "groups removed"),
+    (
+        "dup.err.search_purged",
+        "The groups of this search were removed after the keep time; run the search again.",
+    ),
     ("dup.c.groups", "Groups"),
     ("dup.c.records", "Records in groups"),
     ("dup.c.ready", "Ready groups"),
@@ -346,6 +356,16 @@ pub const PL: &[(&str, &str)] = &[
         "Wyszukiwanie nie zakończyło się ({state})",
     ),
     ("dup.seconds", "znaleziono w {n} s"),
+    (
+        "dup.purged",
+        "Grupy tego wyszukiwania usunięto {date}, po upływie czasu przechowywania (znalezione grupy: {groups}; rekordy w nich: {records}). Uruchom je ponownie, aby zobaczyć aktualne duplikaty.",
+    ),
+    ("dup.rerun", "Uruchom ponownie"),
+    ("dup.purged_state", "grupy usunięte"),
+    (
+        "dup.err.search_purged",
+        "Grupy tego wyszukiwania usunięto po upływie czasu przechowywania; uruchom wyszukiwanie ponownie.",
+    ),
     ("dup.c.groups", "Grupy"),
     ("dup.c.records", "Rekordy w grupach"),
     ("dup.c.ready", "Grupy gotowe"),
