@@ -121,7 +121,8 @@ pub async fn find(
         for (value, ids) in buckets {
             grouper.add(&ids, vec![(driver, value)]);
         }
-        return Ok(attach(grouper.finish(&keys), facts));
+        let groups = grouper.finish(&keys);
+        return Ok(attach(groups, facts.get().await?));
     }
     // The other criteria's values of every candidate.
     let mut candidates: Vec<i64> = buckets
@@ -166,7 +167,8 @@ pub async fn find(
             refine(&mut grouper, &members, &multi_values, ties);
         }
     }
-    Ok(attach(grouper.finish(&keys), facts))
+    let groups = grouper.finish(&keys);
+    Ok(attach(groups, facts.get().await?))
 }
 
 /// Splits a clique further by each remaining many-valued criterion (records sharing one of
@@ -264,7 +266,7 @@ async fn driver_buckets(
     c: &Criterion,
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
-) -> Result<(Buckets, HashMap<i64, Facts>)> {
+) -> Result<(Buckets, FactsFrom)> {
     // (value expression, record column, table, extra condition)
     let (value, record, table, mut cond) = match c {
         Criterion::Phone => ("number", "record_id", "phones", Sql::new("")),
@@ -287,10 +289,25 @@ async fn driver_buckets(
         append(&mut sql, &cond);
         push_scope(&mut sql, record, scope);
         sql.push(&format!(" ORDER BY {value}"));
-        let reader = reader.clone();
-        return tokio::task::spawn_blocking(move || runs_with_facts(&reader, &sql))
+        let scanning = reader.clone();
+        let buckets = tokio::task::spawn_blocking(move || value_runs(&scanning, &sql))
             .await
-            .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
+            .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))??;
+        let mut ids: Vec<i64> = buckets
+            .iter()
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let reader = reader.clone();
+        let looking = tokio::task::spawn_blocking(move || {
+            let mut facts = HashMap::with_capacity(ids.len());
+            if !ids.is_empty() {
+                member_facts_sqlite(&reader, &ids, &mut facts)?;
+            }
+            Ok(facts)
+        });
+        return Ok((buckets, FactsFrom::Looking(looking)));
     }
     // On SQLite (the reader) a records column: the members' facts come from the same
     // rows. Not on PostgreSQL: joining the records cost it ~1 s at 1M, more than reading
@@ -320,7 +337,7 @@ async fn driver_buckets(
     }
     if let Some(reader) = reader {
         let reader = reader.clone();
-        return tokio::task::spawn_blocking(move || -> Result<(Buckets, HashMap<i64, Facts>)> {
+        return tokio::task::spawn_blocking(move || -> Result<(Buckets, FactsFrom)> {
             let e = crate::fast::err;
             let mut out = Buckets::new();
             let mut facts = HashMap::new();
@@ -341,7 +358,7 @@ async fn driver_buckets(
                 );
                 Ok(())
             })?;
-            Ok((out, facts))
+            Ok((out, FactsFrom::Ready(facts)))
         })
         .await
         .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?;
@@ -352,34 +369,37 @@ async fn driver_buckets(
         let v: String = row.try_get(0)?;
         push(&mut out, &v, row.try_get(1)?);
     }
-    Ok((out, HashMap::new()))
+    Ok((out, FactsFrom::Ready(HashMap::new())))
 }
 
 /// Values shared by records, with those records, in value order.
 type Buckets = Vec<(String, Vec<i64>)>;
 
-/// On SQLite, a child table's values (phones, e-mails, custom values): `sql` reads every
-/// (value, record) pair in value order from the value's covering index, and runs of one
-/// value are the buckets; then the members' facts, looked up in record order (neighbours
-/// share pages). At 1M (2M phones, 160k members) the scan takes ~0.26 s and the lookups
-/// ~0.23 s; the earlier `GROUP BY … HAVING` subquery with the records joined row by row
-/// took 0.7 s. (Looking the members up on a second thread while the scan went on, a
-/// batch at a time, was slower: 0.6 s; the batches lost the record order's locality.)
-fn runs_with_facts(reader: &SqliteReader, sql: &Sql) -> Result<(Buckets, HashMap<i64, Facts>)> {
-    let buckets = value_runs(reader, sql)?;
-    let mut ids: Vec<i64> = buckets
-        .iter()
-        .flat_map(|(_, ids)| ids.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut facts = HashMap::with_capacity(ids.len());
-    if !ids.is_empty() {
-        member_facts_sqlite(reader, &ids, &mut facts)?;
-    }
-    Ok((buckets, facts))
+/// The members' facts: read with the buckets, or being looked up.
+enum FactsFrom {
+    Ready(HashMap<i64, Facts>),
+    Looking(tokio::task::JoinHandle<Result<HashMap<i64, Facts>>>),
 }
 
+impl FactsFrom {
+    async fn get(self) -> Result<HashMap<i64, Facts>> {
+        match self {
+            FactsFrom::Ready(facts) => Ok(facts),
+            FactsFrom::Looking(h) => h
+                .await
+                .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))?,
+        }
+    }
+}
+
+/// On SQLite, a child table's values (phones, e-mails, custom values): `sql` reads every
+/// (value, record) pair in value order from the value's covering index, and runs of one
+/// value are the buckets; the members' facts are then looked up in record order
+/// (neighbours share pages) on a blocking thread while the caller groups the buckets. At
+/// 1M (2M phones, 160k members) the scan takes ~0.26 s, the lookups ~0.23 s and the
+/// grouping ~0.1 s; the earlier `GROUP BY … HAVING` subquery with the records joined row
+/// by row took 0.7 s. (Looking the members up while the scan went on, a batch at a time,
+/// was slower: the batches lost the record order's locality.)
 /// Runs of equal values (two rows or more) of `sql`'s (value, record) rows in value order.
 fn value_runs(reader: &SqliteReader, sql: &Sql) -> Result<Buckets> {
     let e = crate::fast::err;
