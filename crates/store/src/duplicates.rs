@@ -125,12 +125,7 @@ pub async fn find(
         return Ok(attach(groups, facts.get().await?));
     }
     // The other criteria's values of every candidate.
-    let mut candidates: Vec<i64> = buckets
-        .iter()
-        .flat_map(|(_, ids)| ids.iter().copied())
-        .collect();
-    candidates.sort_unstable();
-    candidates.dedup();
+    let candidates = members(&buckets);
     let singles: Vec<usize> = others
         .iter()
         .copied()
@@ -293,12 +288,7 @@ async fn driver_buckets(
         let buckets = tokio::task::spawn_blocking(move || value_runs(&scanning, &sql))
             .await
             .map_err(|e| crate::StoreError::Config(format!("duplicate search: {e}")))??;
-        let mut ids: Vec<i64> = buckets
-            .iter()
-            .flat_map(|(_, ids)| ids.iter().copied())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = members(&buckets);
         let reader = reader.clone();
         let looking = tokio::task::spawn_blocking(move || {
             let mut facts = HashMap::with_capacity(ids.len());
@@ -374,6 +364,17 @@ async fn driver_buckets(
 
 /// Values shared by records, with those records, in value order.
 type Buckets = Vec<(String, Vec<i64>)>;
+
+/// The records in any bucket, in ID order, once each.
+fn members(buckets: &Buckets) -> Vec<i64> {
+    let mut ids: Vec<i64> = buckets
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
 
 /// The members' facts: read with the buckets, or being looked up.
 enum FactsFrom {
