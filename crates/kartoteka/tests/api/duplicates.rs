@@ -15,13 +15,16 @@ pub async fn search(t: &TestApp, token: &str, body: Value) -> (i64, Value) {
     let id = job["id"].as_i64().unwrap();
     let done = t.wait_for_job(token, id).await;
     assert_eq!(done["state"], "done", "{done}");
-    let view: Value = t
-        .get(token, &format!("/api/v1/duplicates/searches/{id}"))
+    (id, search_view(t, token, id).await)
+}
+
+/// A search with its counts, as the API shows it.
+pub async fn search_view(t: &TestApp, token: &str, id: i64) -> Value {
+    t.get(token, &format!("/api/v1/duplicates/searches/{id}"))
         .await
         .json()
         .await
-        .unwrap();
-    (id, view)
+        .unwrap()
 }
 
 pub async fn groups(t: &TestApp, id: i64, query: &str) -> Value {

@@ -1,10 +1,11 @@
 //! Duplicate searches: criteria, normalization, filters, held groups, bad requests.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::duplicates::{groups, id, ids_of, search};
+use crate::duplicates::{groups, id, ids_of, search, search_view};
 use crate::helpers::*;
+use crate::ui_duplicates::{html, record};
 
 #[tokio::test]
 async fn records_sharing_a_phone_in_any_format_form_one_group_with_the_values_that_tie_it() {
@@ -313,15 +314,7 @@ async fn a_search_s_groups_are_removed_after_the_keep_time_and_it_can_be_run_aga
     // once only
     assert_eq!(t.app.purge_duplicate_searches().await.unwrap(), 0);
 
-    let view: Value = t
-        .get(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/searches/{sid}"),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = search_view(&t, &t.admin_token, sid).await;
     assert!(view["purged_at"].is_string(), "{view}");
     assert_eq!(view["groups"], 0);
     // what it found stays in the job's result
@@ -348,40 +341,16 @@ async fn a_search_s_groups_are_removed_after_the_keep_time_and_it_can_be_run_aga
     .await;
     assert_eq!(p["code"], "search_purged");
     // the records are untouched
-    assert_eq!(
-        t.get(&t.admin_token, &format!("/api/v1/records/{}", id(&a)))
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        t.get(&t.admin_token, &format!("/api/v1/records/{}", id(&b)))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert!(record(&t, &id(&a)).await.is_some());
+    assert!(record(&t, &id(&b)).await.is_some());
 
     // the screen says so and offers the same search again; the history marks it
     let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
-    let page = c
-        .get(t.url(&format!("/duplicates/{sid}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = html(&c, &t, &format!("/duplicates/{sid}")).await;
     assert!(page.contains("were removed on"), "{page}");
     assert!(page.contains("id=\"dup-rerun\""));
     assert_eq!(hidden(&page, "criteria"), "phone");
-    let history = c
-        .get(t.url("/duplicates"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, history) = html(&c, &t, "/duplicates").await;
     assert!(history.contains("groups removed"));
     let r = c
         .post(t.url("/duplicates"))
