@@ -10,6 +10,10 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc for Rust's allocations (docs/decisions.md, "Allocator"); SQLite keeps glibc's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "kartoteka",
