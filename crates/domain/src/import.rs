@@ -415,8 +415,11 @@ fn split_phones(text: &str) -> Vec<String> {
 
 /// A value gathered from the row, with the column it came from.
 struct Gathered {
-    /// Single-value patch keys (`first_name`, `custom.vip`) with their values.
+    /// Single-value patch keys (`first_name`, `custom.vip`) with their values: the first
+    /// column of each key.
     singles: Vec<(usize, String, Value)>,
+    /// Values of a key an earlier column gave already (checked, not used).
+    shadowed: Vec<(usize, String, Value)>,
     /// (column, raw number, type, E.164).
     phones: Vec<(usize, String, PhoneType, String)>,
     /// (column, address).
@@ -443,6 +446,7 @@ pub fn convert_row(cells: &[Cell], mapping: &[Target], ctx: &RowContext<'_>) -> 
     let mut repairs: Vec<Repair> = Vec::new();
     let mut g = Gathered {
         singles: Vec::new(),
+        shadowed: Vec::new(),
         phones: Vec::new(),
         emails: Vec::new(),
         tags: Vec::new(),
@@ -485,14 +489,17 @@ pub fn convert_row(cells: &[Cell], mapping: &[Target], ctx: &RowContext<'_>) -> 
         }
     }
 
-    let kind = g.kind.or(ctx.kind).unwrap_or_else(|| {
-        let has = |k: &str| g.singles.iter().any(|(_, key, _)| key == k);
-        if has("organization_name") && !has("first_name") && !has("last_name") {
-            RecordKind::Organization
-        } else {
-            RecordKind::Person
-        }
-    });
+    let kind_of = |singles: &[(usize, String, Value)]| {
+        g.kind.or(ctx.kind).unwrap_or_else(|| {
+            let has = |k: &str| singles.iter().any(|(_, key, _)| key == k);
+            if has("organization_name") && !has("first_name") && !has("last_name") {
+                RecordKind::Organization
+            } else {
+                RecordKind::Person
+            }
+        })
+    };
+    let mut kind = kind_of(&g.singles);
 
     if filled.is_empty() {
         return ConvertedRow {
@@ -504,8 +511,7 @@ pub fn convert_row(cells: &[Cell], mapping: &[Target], ctx: &RowContext<'_>) -> 
         };
     }
 
-    let patch = row_patch(&g);
-    let write = WriteContext {
+    let write = |kind| WriteContext {
         kind,
         default_region: w.default_region,
         zone: w.zone,
@@ -514,7 +520,29 @@ pub fn convert_row(cells: &[Cell], mapping: &[Target], ctx: &RowContext<'_>) -> 
         bound_by_flags: w.bound_by_flags,
         creating: true,
     };
-    let data = match apply_patch(&RecordData::default(), &patch, &write) {
+    // The single values are checked with the whole row: a valid row (nearly every row)
+    // costs one `apply_patch`. Values a column of the same key gave before are checked
+    // alone. Only when the row fails is each value checked alone, so that every invalid
+    // cell is named, and the row applied again without them: a valid later column of a
+    // key then stands in for an invalid earlier one.
+    let mut applied = apply_patch(&RecordData::default(), &row_patch(&g), &write(kind));
+    let mut values = std::mem::take(&mut g.shadowed);
+    if applied.is_err() {
+        values.append(&mut g.singles);
+        values.sort_by_key(|(col, _, _)| *col);
+    }
+    for (col, key, value) in values {
+        if let Err(e) = check_value(&key, &value, w) {
+            errors.push(CellError::from_field(col, e));
+        } else if applied.is_err() && !g.singles.iter().any(|(_, k, _)| *k == key) {
+            g.singles.push((col, key, value));
+        }
+    }
+    if applied.is_err() {
+        kind = kind_of(&g.singles);
+        applied = apply_patch(&RecordData::default(), &row_patch(&g), &write(kind));
+    }
+    let data = match applied {
         Ok((data, _)) => data,
         Err(field_errors) => {
             let failed: BTreeSet<usize> = errors.iter().map(|e| e.column).collect();
@@ -570,7 +598,7 @@ fn gather(
             } else {
                 Value::String(text.to_string())
             };
-            single(col, key.clone(), value, w, g)
+            single(col, key.clone(), value, g)
         }
         Target::Custom(key) => {
             let field = format!("custom.{key}");
@@ -605,7 +633,7 @@ fn gather(
                     None => Value::String(text.to_string()),
                 },
             };
-            single(col, field, value, w, g)
+            single(col, field, value, g)
         }
         Target::Phone(phone_type) => {
             for raw in split_phones(text) {
@@ -678,16 +706,11 @@ fn gather(
     }
 }
 
-/// Checks a single value and keeps it (the first column with a value wins).
-fn single(
-    col: usize,
-    key: String,
-    value: Value,
-    w: &WriteContext<'_>,
-    g: &mut Gathered,
-) -> Result<(), CellError> {
-    check_value(&key, &value, w).map_err(|e| CellError::from_field(col, e))?;
-    if !g.singles.iter().any(|(_, k, _)| *k == key) {
+/// Keeps a single value (the first column with a value wins; `convert_row` checks them).
+fn single(col: usize, key: String, value: Value, g: &mut Gathered) -> Result<(), CellError> {
+    if g.singles.iter().any(|(_, k, _)| *k == key) {
+        g.shadowed.push((col, key, value));
+    } else {
         g.singles.push((col, key, value));
     }
     Ok(())

@@ -1,5 +1,7 @@
 //! Phone numbers: types, regions, parsing to E.164 with rlibphonenumber.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt;
 
 use rlibphonenumber::{
@@ -223,6 +225,34 @@ fn parse_valid(s: &str, region: RegionCode) -> Result<PhoneNumber, String> {
 /// rlibphonenumber drops itself only for countries with a national prefix,
 /// not Poland), and reading a Polish `wew.`/`w.` suffix as an extension.
 pub fn parse_phone_in(raw: &str, region: RegionCode) -> Result<ParsedPhone, Invalid> {
+    /// A parse: the region, the input and its result.
+    type Parse = (RegionCode, String, Result<ParsedPhone, Invalid>);
+    /// How many of the thread's last parses are remembered.
+    const RECENT: usize = 4;
+    thread_local! {
+        /// The last numbers parsed on this thread: an import checks each cell's number,
+        /// then the record's write rules parse the same number again (parsing is ~5 % of
+        /// an import's CPU, through rlibphonenumber's regexes).
+        static LAST: RefCell<VecDeque<Parse>> = const { RefCell::new(VecDeque::new()) };
+    }
+    if let Some(hit) = LAST.with_borrow(|last| {
+        last.iter()
+            .find(|(r, s, _)| *r == region && s == raw)
+            .map(|(_, _, parsed)| parsed.clone())
+    }) {
+        return hit;
+    }
+    let parsed = parse_phone_uncached(raw, region);
+    LAST.with_borrow_mut(|last| {
+        if last.len() == RECENT {
+            last.pop_front();
+        }
+        last.push_back((region, raw.to_string(), parsed.clone()));
+    });
+    parsed
+}
+
+fn parse_phone_uncached(raw: &str, region: RegionCode) -> Result<ParsedPhone, Invalid> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(invalid_phone("the number is empty"));

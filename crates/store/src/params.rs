@@ -281,7 +281,11 @@ mod tests {
                 Param::Int(Some(-42)),
                 Param::Real(Some(1.5)),
             ],
-            vec![Param::Text(None), Param::Int(None), Param::Real(Some(f64::NAN))],
+            vec![
+                Param::Text(None),
+                Param::Int(None),
+                Param::Real(Some(f64::NAN)),
+            ],
         ];
         let text = json_rows(&rows);
         let expected = serde_json::json!([
