@@ -12,6 +12,10 @@ use crate::records::parse_sort;
 use crate::views::RecordView;
 use crate::{Actor, App, AppResult};
 
+/// Most records a phone or e-mail search takes into an export or bulk action (the list
+/// shows 200).
+const CONTACT_LIMIT: i64 = 10_000;
+
 /// One page of the UI's record list.
 pub struct Browse {
     pub items: Vec<RecordView>,
@@ -34,15 +38,7 @@ impl App {
         let w = self.scope(actor, conds)?;
         let agent = w.agent;
         let q = q.trim();
-        let digits = q.chars().filter(char::is_ascii_digit).count();
-        let contact = if q.contains('@') {
-            Some((None, Some(q.to_lowercase())))
-        } else if digits >= 6 && !q.chars().any(char::is_alphabetic) {
-            normalize_phone_query(q, &self.settings.default_region).map(|p| (Some(p), None))
-        } else {
-            None
-        };
-        let (cards, total) = match contact {
+        let (cards, total) = match self.contact_query(q) {
             Some((phone, email)) => {
                 let found = self
                     .db
@@ -100,6 +96,74 @@ impl App {
 }
 
 impl App {
+    /// The phone (E.164) or e-mail a search-box text looks for, when it is one.
+    fn contact_query(&self, q: &str) -> Option<(Option<String>, Option<String>)> {
+        let digits = q.chars().filter(char::is_ascii_digit).count();
+        if q.contains('@') {
+            Some((None, Some(q.to_lowercase())))
+        } else if digits >= 6 && !q.chars().any(char::is_alphabetic) {
+            normalize_phone_query(q, &self.settings.default_region).map(|p| (Some(p), None))
+        } else {
+            None
+        }
+    }
+
+    /// Every record the list finds for the search-box text `q` within `conds`, as
+    /// [`App::browse`] pages them (public and internal IDs): an export or a bulk action
+    /// started from a searched list takes what the list shows.
+    pub async fn search_ids(
+        &self,
+        actor: &Actor,
+        q: &str,
+        conds: &[Cond],
+    ) -> AppResult<Vec<(String, i64)>> {
+        let q = q.trim();
+        if let Some((phone, email)) = self.contact_query(q) {
+            let found = self
+                .db
+                .cards_by_contact(phone.as_deref(), email.as_deref(), CONTACT_LIMIT)
+                .await?;
+            let found = self
+                .reachable(self.scope(actor, conds)?.agent, found)
+                .await?;
+            return Ok(found.into_iter().map(|c| (c.public_id, c.id)).collect());
+        }
+        let mut out = Vec::new();
+        if q.len() == 8
+            && let Ok(id) = PublicId::parse(q)
+            && let Ok(card) = self.db.card(id.as_str()).await
+        {
+            let agent = self.scope(actor, conds)?.agent;
+            out.extend(
+                self.reachable(agent, vec![card])
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.public_id, c.id)),
+            );
+        }
+        let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
+        let w = self.scope(actor, conds)?;
+        let planned = list::plan(
+            &self.db.pool,
+            w,
+            list::SortKey::Id,
+            false,
+            key.as_deref(),
+            false,
+        )
+        .await?;
+        let w = kartoteka_store::filter::Where {
+            walk: false,
+            ..planned.w
+        };
+        for found in list::all_ids(&self.db.pool, &w, key.as_deref()).await? {
+            if !out.iter().any(|(_, id)| *id == found.1) {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
     /// The cards among `cards` that the agent (if any) reaches.
     async fn reachable(&self, agent: Option<i64>, cards: Vec<Card>) -> AppResult<Vec<Card>> {
         let Some(user) = agent else { return Ok(cards) };

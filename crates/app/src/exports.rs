@@ -175,8 +175,9 @@ impl App {
                 ));
             }
         };
-        let ids: Vec<i64> = match target {
-            BulkTarget::Ids(public) => {
+        let ids: Vec<i64> = match (self.found_ids(actor, &target).await?, target) {
+            (Some(found), _) => found.into_iter().map(|(_, id)| id).collect(),
+            (None, BulkTarget::Ids(public)) => {
                 let mut conn = self.db.pool.acquire().await?;
                 let found = bulk_ops::resolve(&mut conn, &public).await?;
                 let missing: Vec<&String> =
@@ -193,14 +194,7 @@ impl App {
                     .filter_map(|p| found.get(p).copied())
                     .collect()
             }
-            BulkTarget::Filter(f) => {
-                let conds = self.check_filter(&f).await?;
-                self.matching_ids(actor, &conds)
-                    .await?
-                    .into_iter()
-                    .map(|(_, id)| id)
-                    .collect()
-            }
+            (None, _) => Vec::new(),
         };
         if ids.len() > MAX_RECORDS {
             return Err(AppError::invalid(

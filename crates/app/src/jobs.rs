@@ -101,12 +101,50 @@ impl JobSpec {
     }
 }
 
-/// Which records a bulk action takes: listed by public ID, or all that match a filter
-/// (resolved when the action is submitted).
+/// Which records a bulk action takes: listed by public ID, all that match a filter, or all
+/// that the list's search box finds within a filter (resolved when the action is submitted).
 #[derive(Debug, Clone)]
 pub enum BulkTarget {
     Ids(Vec<String>),
     Filter(kartoteka_domain::filter::Filter),
+    Search {
+        filter: kartoteka_domain::filter::Filter,
+        text: String,
+    },
+}
+
+impl BulkTarget {
+    /// A filter's records, narrowed by the search box's text when there is one.
+    pub fn found(filter: kartoteka_domain::filter::Filter, text: &str) -> BulkTarget {
+        match text.trim() {
+            "" => BulkTarget::Filter(filter),
+            t => BulkTarget::Search {
+                filter,
+                text: t.to_string(),
+            },
+        }
+    }
+}
+
+impl App {
+    /// The public and internal IDs of a filter's or a search's records; `None` for a
+    /// target that lists them.
+    pub(crate) async fn found_ids(
+        &self,
+        actor: &Actor,
+        target: &BulkTarget,
+    ) -> AppResult<Option<Vec<(String, i64)>>> {
+        let (filter, text) = match target {
+            BulkTarget::Ids(_) => return Ok(None),
+            BulkTarget::Filter(f) => (f, None),
+            BulkTarget::Search { filter, text } => (filter, Some(text)),
+        };
+        let conds = self.check_filter(filter).await?;
+        Ok(Some(match text {
+            Some(t) => self.search_ids(actor, t, &conds).await?,
+            None => self.matching_ids(actor, &conds).await?,
+        }))
+    }
 }
 
 /// What a bulk action does.
@@ -226,12 +264,10 @@ impl App {
                 "your role may not delete records".into(),
             ));
         }
-        let (records, ids) = match target {
-            BulkTarget::Ids(ids) => (ids, Vec::new()),
-            BulkTarget::Filter(f) => {
-                let conds = self.check_filter(&f).await?;
-                self.matching_ids(actor, &conds).await?.into_iter().unzip()
-            }
+        let (records, ids) = match (self.found_ids(actor, &target).await?, target) {
+            (Some(found), _) => found.into_iter().unzip(),
+            (None, BulkTarget::Ids(ids)) => (ids, Vec::new()),
+            (None, _) => (Vec::new(), Vec::new()),
         };
         if records.is_empty() {
             return Err(AppError::invalid(

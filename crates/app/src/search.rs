@@ -74,6 +74,6 @@ impl App {
             walk: false,
             ..planned.w
         };
-        Ok(list::all_ids(&self.db.pool, &w).await?)
+        Ok(list::all_ids(&self.db.pool, &w, None).await?)
     }
 }

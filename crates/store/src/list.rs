@@ -445,10 +445,11 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(exec: E, w: &Where<'_>) 
 pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     w: &Where<'_>,
+    prefix_key: Option<&str>,
 ) -> Result<Vec<(String, i64)>> {
     use futures_util::TryStreamExt;
     let mut sql = Sql::new("SELECT r.public_id, r.id FROM records r WHERE 1 = 1");
-    w.push(&mut sql);
+    push_browse_filter(&mut sql, w, prefix_key);
     sql.push(" ORDER BY r.id");
     // Streamed: a million rows held as rows first cost ~200 MB more than the pairs.
     let mut out = Vec::new();

@@ -477,3 +477,62 @@ async fn every_kind_of_column_exports_as_the_record_shows_it() {
     assert_eq!(rows[2][0], "Spółka Łąka");
     assert_eq!(rows[2][10], "5260250274");
 }
+
+#[tokio::test]
+async fn a_search_text_narrows_an_export_as_it_narrows_the_list() {
+    let t = spawn_app().await;
+    let people = seed(&t).await;
+    let kowalczyk = t
+        .create(
+            json!({"kind": "person", "first_name": "Anna", "last_name": "Kowalczyk",
+                       "city": "Kraków", "phones": ["600 100 203"]}),
+        )
+        .await;
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let exported = |body: Value| {
+        let t = &t;
+        async move {
+            let done = export(t, &t.admin_token, body).await;
+            let (_, bytes) = fetch(t, &t.admin_token, &done["result"]["download"]).await;
+            let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+            let mut ids: Vec<String> = text.lines().skip(1).map(str::to_string).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let csv = |q: &str| json!({"q": q, "columns": ["id"], "format": "csv"});
+
+    // The beginning of a last name, as the list's search box reads it.
+    assert_eq!(
+        exported(csv("kowal")).await,
+        sorted(vec![id(&people[1]), id(&kowalczyk)])
+    );
+    // Within a filter.
+    assert_eq!(
+        exported(json!({"q": "Kowal", "filter": lodz(), "columns": ["id"], "format": "csv"})).await,
+        vec![id(&people[1])]
+    );
+    // A phone in any format, an e-mail, a record ID.
+    assert_eq!(exported(csv("600-100-202")).await, vec![id(&people[2])]);
+    assert_eq!(
+        exported(csv("LUCJA@example.pl")).await,
+        vec![id(&people[0])]
+    );
+    assert_eq!(exported(csv(&id(&kowalczyk))).await, vec![id(&kowalczyk)]);
+
+    // IDs and a search text together are refused.
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/exports",
+            json!({"ids": [id(&people[0])], "q": "kowal", "format": "csv"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("conflict"), "{body}");
+}

@@ -712,3 +712,39 @@ async fn the_list_opened_bare_brings_back_the_last_filter_until_it_is_cleared() 
     let r = ewa.get(t.url("/records")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn all_found_in_a_searched_list_takes_what_the_search_finds() {
+    let t = spawn_app().await;
+    let (kowalski, nowakowski, nowak) = people(&t).await;
+    let segment = new_group(&t, "segments", "Nowakowie").await;
+    let (c, csrf) = browser(&t, "admin", ADMIN_PASSWORD).await;
+
+    // The list searched for "nowak" carries the text in its bulk form.
+    let page = list(&t, &c, json!({"all": []}), &[("q", "nowak")]).await;
+    assert_eq!(count(&page), "2 records");
+    assert!(
+        page.contains("<input type=\"hidden\" name=\"q\" value=\"nowak\">"),
+        "{page}"
+    );
+
+    let sid = segment.to_string();
+    let panel = bulk(
+        &c,
+        &t,
+        &[
+            ("csrf", csrf.as_str()),
+            ("scope", "filter"),
+            ("f", ""),
+            ("q", "nowak"),
+            ("action", "segment_add"),
+            ("segment", sid.as_str()),
+        ],
+    )
+    .await;
+    let done = finished_panel(&c, &t, &panel).await;
+    assert!(done.contains("2 changed"), "{done}");
+    assert_eq!(segment_members(&t, &nowak).await, vec![segment]);
+    assert_eq!(segment_members(&t, &nowakowski).await, vec![segment]);
+    assert!(segment_members(&t, &kowalski).await.is_empty());
+}

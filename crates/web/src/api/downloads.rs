@@ -37,6 +37,11 @@ pub struct ExportInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filter: Option<Filter>,
+    /// With `filter` (or alone: within the whole base), only the records the record list
+    /// finds for this search text: a phone number, an e-mail address, a record ID, or the
+    /// beginning of a last name.
+    #[serde(default)]
+    q: Option<String>,
     /// Field keys in order: `id`, `kind`, `display_name`, system fields (`first_name` …),
     /// `custom.<key>`, `phones`, `emails`, `tags`, `managers`, `organization`,
     /// `campaigns`, `segments`, `created_at`, `created_by`, `source`, `modified_at`,
@@ -58,14 +63,17 @@ async fn export(
     c: Caller,
     JsonBody(i): JsonBody<ExportInput>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let text = i.q.unwrap_or_default();
     let target = match (i.ids, i.filter) {
-        (Some(ids), None) => kartoteka_app::jobs::BulkTarget::Ids(ids),
-        (None, Some(f)) => kartoteka_app::jobs::BulkTarget::Filter(f),
-        (None, None) => kartoteka_app::jobs::BulkTarget::Filter(Filter::default()),
+        (Some(ids), None) if text.trim().is_empty() => kartoteka_app::jobs::BulkTarget::Ids(ids),
+        (None, f) => kartoteka_app::jobs::BulkTarget::found(f.unwrap_or_default(), &text),
         _ => {
-            return Err(
-                AppError::invalid("ids", "conflict", "give ids or filter, not both").into(),
-            );
+            return Err(AppError::invalid(
+                "ids",
+                "conflict",
+                "give ids, or filter and q, not both",
+            )
+            .into());
         }
     };
     let job = app

@@ -1,7 +1,7 @@
 //! Exports from the record list and the downloads area. The list's bulk form carries an
 //! "Export" menu (format, CSV delimiter, columns); its button posts the form to `/exports`
 //! (the selection's IDs, `scope=filter` for "all found", and with nothing selected the
-//! list's filter), which starts the job and answers its panel. The panel polls
+//! list's filter and search text, `f` and `q`), which starts the job and answers its panel. The panel polls
 //! `/exports/{id}/panel` every second and ends with the row count and the download link.
 //! `/downloads` lists the user's files until they expire; `/downloads/{id}` streams one.
 
@@ -189,7 +189,7 @@ struct ExportPage {
 }
 
 /// `POST /exports`: starts an export of the selection, of all found (`scope=filter`), or
-/// with nothing selected of the list's filter (`f`; none: every record).
+/// with nothing selected of the list's filter and search text (`f`, `q`; none: every record).
 pub async fn start(
     State(app): State<App>,
     s: UiSession,
@@ -222,7 +222,7 @@ pub async fn start(
         BulkTarget::Ids(ids)
     } else {
         match list_filter::parse_f(value(&pairs, "f")) {
-            Ok(f) => BulkTarget::Filter(f),
+            Ok(f) => BulkTarget::found(f, value(&pairs, "q").unwrap_or_default()),
             Err(()) => return answer(alert(s.lang.t("filter.unreadable").into())),
         }
     };

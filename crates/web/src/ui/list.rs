@@ -464,7 +464,7 @@ pub async fn page(
             &catalog,
             found.total,
             found.items.len(),
-            text.is_empty(),
+            &text,
             &f,
             &here,
         )

@@ -21,8 +21,7 @@ use super::{PageCtx, UiSession, encode, render};
 pub struct BulkBar {
     /// Records the filter finds (what "select all" selects).
     pub total: i64,
-    /// "Select all 1,234 found", when the page is not all there is and the search can be
-    /// expressed as a filter (no quick search text).
+    /// "Select all 1,234 found", when the page is not all there is.
     pub select_all: Option<String>,
     pub all_selected: String,
     pub campaigns: Vec<Opt>,
@@ -30,6 +29,9 @@ pub struct BulkBar {
     pub may_delete: bool,
     /// The filter's JSON, sent for "all found".
     pub f: String,
+    /// The search box's text, sent with the filter: "all found" and an export with nothing
+    /// selected take what the searched list shows.
+    pub q: String,
     /// The list's URL, for the result's "refresh the list".
     pub back: String,
     /// The export menu (columns to choose).
@@ -45,7 +47,7 @@ pub fn bulk_bar(
     catalog: &Catalog,
     total: i64,
     on_page: usize,
-    filterable: bool,
+    text: &str,
     f: &str,
     back: &str,
 ) -> BulkBar {
@@ -65,13 +67,13 @@ pub fn bulk_bar(
     };
     BulkBar {
         total,
-        select_all: (filterable && total > on_page as i64)
-            .then(|| lang.t("bulk.select_all").replace("{n}", &n)),
+        select_all: (total > on_page as i64).then(|| lang.t("bulk.select_all").replace("{n}", &n)),
         all_selected: lang.t("bulk.all_selected").replace("{n}", &n),
         campaigns: groups(&catalog.campaigns, "filter.inactive_campaign"),
         segments: groups(&catalog.segments, "filter.inactive_segment"),
         may_delete: actor.may_delete_records(),
         f: f.to_string(),
+        q: text.to_string(),
         back: back.to_string(),
         export: super::exports::menu(lang, &catalog.defs, actor),
         duplicates: super::duplicates::search_link(f),
@@ -274,7 +276,7 @@ pub async fn submit(
     };
     let target = if form_value(&pairs, "scope") == Some("filter") {
         match list_filter::parse_f(form_value(&pairs, "f")) {
-            Ok(f) => BulkTarget::Filter(f),
+            Ok(f) => BulkTarget::found(f, form_value(&pairs, "q").unwrap_or_default()),
             Err(()) => return answer(alert(s.lang.t("filter.unreadable").into(), &back)),
         }
     } else {
