@@ -621,3 +621,41 @@ async fn the_list_sorts_by_other_columns_and_pages_through_them() {
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(field_errors(&p)[0].0, "sort");
 }
+
+#[tokio::test]
+async fn a_bulk_action_by_filter_and_search_text_takes_what_the_searched_list_shows() {
+    let t = spawn_app().await;
+    seed(&t).await;
+    let lodz = json!({"all": [{"field": "city", "op": "like", "value": "%łódź%"}]});
+    for (tag, filter, changed) in [("all", json!({"all": []}), 2), ("lodz", lodz, 1)] {
+        let r = t
+            .post(
+                &t.admin_token,
+                "/api/v1/records/bulk/tags",
+                json!({"action": "add", "tags": [tag], "filter": filter, "q": "Kowal"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let job = wait_for(&t, &r.json().await.unwrap()).await;
+        assert_eq!(job["result"]["changed"], changed, "{job}");
+        assert_eq!(
+            names(&t, json!([{"field": "tags", "op": "in", "value": [tag]}]))
+                .await
+                .len(),
+            changed as usize
+        );
+    }
+    // A search text needs a filter to narrow.
+    let r = t
+        .post(
+            &t.admin_token,
+            "/api/v1/records/bulk/tags",
+            json!({"action": "add", "tags": ["x"], "q": "Kowal"}),
+        )
+        .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        field_errors(&p),
+        [("ids".to_string(), "required".to_string())]
+    );
+}

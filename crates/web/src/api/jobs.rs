@@ -43,13 +43,26 @@ pub struct MembershipInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filter: Option<Filter>,
+    /// With `filter`, only the records the record list finds for this search text: a phone
+    /// number, an e-mail address, a record ID, or the beginning of a last name.
+    #[serde(default)]
+    q: Option<String>,
 }
 
-fn target(ids: Option<Vec<String>>, filter: Option<Filter>) -> ApiResult<BulkTarget> {
-    match (ids, filter) {
-        (Some(ids), None) => Ok(BulkTarget::Ids(ids)),
-        (None, Some(f)) => Ok(BulkTarget::Filter(f)),
-        _ => Err(AppError::invalid("ids", "required", "give either ids or filter").into()),
+fn target(
+    ids: Option<Vec<String>>,
+    filter: Option<Filter>,
+    q: Option<String>,
+) -> ApiResult<BulkTarget> {
+    match (ids, filter, q) {
+        (Some(ids), None, None) => Ok(BulkTarget::Ids(ids)),
+        (None, Some(f), q) => Ok(BulkTarget::found(f, q.as_deref().unwrap_or_default())),
+        _ => Err(AppError::invalid(
+            "ids",
+            "required",
+            "give either ids, or filter (with q if you like)",
+        )
+        .into()),
     }
 }
 
@@ -65,6 +78,10 @@ pub struct TagsInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filter: Option<Filter>,
+    /// With `filter`, only the records the record list finds for this search text: a phone
+    /// number, an e-mail address, a record ID, or the beginning of a last name.
+    #[serde(default)]
+    q: Option<String>,
 }
 
 /// Add tags to records or remove them, as a background job.
@@ -78,7 +95,7 @@ async fn bulk_tags(
     let add = add_or_remove(&i.action)?;
     let action = BulkAction::Tags { add, tags: i.tags };
     let job = app
-        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
+        .submit_bulk(&c.actor, target(i.ids, i.filter, i.q)?, action)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
@@ -92,6 +109,9 @@ pub struct DeleteInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filter: Option<Filter>,
+    /// With `filter`, only the records the record list finds for this search text.
+    #[serde(default)]
+    q: Option<String>,
     /// The number of records this deletes (a 422 names it when missing or different).
     confirm: Option<i64>,
 }
@@ -106,7 +126,7 @@ async fn bulk_delete(
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let action = BulkAction::Delete { confirm: i.confirm };
     let job = app
-        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
+        .submit_bulk(&c.actor, target(i.ids, i.filter, i.q)?, action)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
@@ -140,7 +160,7 @@ async fn bulk_membership(
         add,
     };
     let job = app
-        .submit_bulk(&c.actor, target(i.ids, i.filter)?, action)
+        .submit_bulk(&c.actor, target(i.ids, i.filter, i.q)?, action)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
