@@ -50,12 +50,8 @@ impl App {
             }
             None => {
                 let mut cards = Vec::new();
-                if page <= 1
-                    && q.len() == 8
-                    && let Ok(id) = PublicId::parse(q)
-                    && let Ok(card) = self.db.card(id.as_str()).await
-                {
-                    cards = self.reachable(agent, vec![card]).await?;
+                if page <= 1 {
+                    cards = self.card_with_id(agent, q).await?;
                 }
                 let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
                 let offset = (page.max(1) - 1) * per_page;
@@ -118,31 +114,17 @@ impl App {
         conds: &[Cond],
     ) -> AppResult<Vec<(String, i64)>> {
         let q = q.trim();
+        let w = self.scope(actor, conds)?;
+        let named = |cards: Vec<Card>| cards.into_iter().map(|c| (c.public_id, c.id));
         if let Some((phone, email)) = self.contact_query(q) {
             let found = self
                 .db
                 .cards_by_contact(phone.as_deref(), email.as_deref(), CONTACT_LIMIT)
                 .await?;
-            let found = self
-                .reachable(self.scope(actor, conds)?.agent, found)
-                .await?;
-            return Ok(found.into_iter().map(|c| (c.public_id, c.id)).collect());
+            return Ok(named(self.reachable(w.agent, found).await?).collect());
         }
-        let mut out = Vec::new();
-        if q.len() == 8
-            && let Ok(id) = PublicId::parse(q)
-            && let Ok(card) = self.db.card(id.as_str()).await
-        {
-            let agent = self.scope(actor, conds)?.agent;
-            out.extend(
-                self.reachable(agent, vec![card])
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.public_id, c.id)),
-            );
-        }
+        let mut out: Vec<(String, i64)> = named(self.card_with_id(w.agent, q).await?).collect();
         let key = (!q.is_empty()).then(|| kartoteka_domain::text::sort_key(q));
-        let w = self.scope(actor, conds)?;
         let planned = list::plan(
             &self.db.pool,
             w,
@@ -162,6 +144,17 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// The record whose public ID the search text is, when the agent (if any) reaches it.
+    async fn card_with_id(&self, agent: Option<i64>, q: &str) -> AppResult<Vec<Card>> {
+        if q.len() == 8
+            && let Ok(id) = PublicId::parse(q)
+            && let Ok(card) = self.db.card(id.as_str()).await
+        {
+            return self.reachable(agent, vec![card]).await;
+        }
+        Ok(Vec::new())
     }
 
     /// The cards among `cards` that the agent (if any) reaches.

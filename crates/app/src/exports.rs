@@ -175,9 +175,9 @@ impl App {
                 ));
             }
         };
-        let ids: Vec<i64> = match (self.found_ids(actor, &target).await?, target) {
-            (Some(found), _) => found.into_iter().map(|(_, id)| id).collect(),
-            (None, BulkTarget::Ids(public)) => {
+        let ids: Vec<i64> = match self.found_ids(actor, target).await? {
+            Ok(found) => found.into_iter().map(|(_, id)| id).collect(),
+            Err(public) => {
                 let mut conn = self.db.pool.acquire().await?;
                 let found = bulk_ops::resolve(&mut conn, &public).await?;
                 let missing: Vec<&String> =
@@ -194,7 +194,6 @@ impl App {
                     .filter_map(|p| found.get(p).copied())
                     .collect()
             }
-            (None, _) => Vec::new(),
         };
         if ids.len() > MAX_RECORDS {
             return Err(AppError::invalid(

@@ -126,22 +126,32 @@ impl BulkTarget {
     }
 }
 
+impl BulkTarget {
+    /// The filter and search text of a target that finds its records, or the IDs of one
+    /// that lists them.
+    fn into_found(self) -> Result<(kartoteka_domain::filter::Filter, Option<String>), Vec<String>> {
+        match self {
+            BulkTarget::Ids(ids) => Err(ids),
+            BulkTarget::Filter(f) => Ok((f, None)),
+            BulkTarget::Search { filter, text } => Ok((filter, Some(text))),
+        }
+    }
+}
+
 impl App {
-    /// The public and internal IDs of a filter's or a search's records; `None` for a
-    /// target that lists them.
+    /// The public and internal IDs of a target's records, or the IDs it lists.
     pub(crate) async fn found_ids(
         &self,
         actor: &Actor,
-        target: &BulkTarget,
-    ) -> AppResult<Option<Vec<(String, i64)>>> {
-        let (filter, text) = match target {
-            BulkTarget::Ids(_) => return Ok(None),
-            BulkTarget::Filter(f) => (f, None),
-            BulkTarget::Search { filter, text } => (filter, Some(text)),
+        target: BulkTarget,
+    ) -> AppResult<Result<Vec<(String, i64)>, Vec<String>>> {
+        let (filter, text) = match target.into_found() {
+            Ok(found) => found,
+            Err(ids) => return Ok(Err(ids)),
         };
-        let conds = self.check_filter(filter).await?;
-        Ok(Some(match text {
-            Some(t) => self.search_ids(actor, t, &conds).await?,
+        let conds = self.check_filter(&filter).await?;
+        Ok(Ok(match text {
+            Some(t) => self.search_ids(actor, &t, &conds).await?,
             None => self.matching_ids(actor, &conds).await?,
         }))
     }
@@ -264,10 +274,9 @@ impl App {
                 "your role may not delete records".into(),
             ));
         }
-        let (records, ids) = match (self.found_ids(actor, &target).await?, target) {
-            (Some(found), _) => found.into_iter().unzip(),
-            (None, BulkTarget::Ids(ids)) => (ids, Vec::new()),
-            (None, _) => (Vec::new(), Vec::new()),
+        let (records, ids) = match self.found_ids(actor, target).await? {
+            Ok(found) => found.into_iter().unzip(),
+            Err(ids) => (ids, Vec::new()),
         };
         if records.is_empty() {
             return Err(AppError::invalid(
