@@ -228,12 +228,67 @@ async fn settle_public_ids(conn: &mut AnyConnection, records: &mut [NewRecord]) 
 }
 
 /// Inserts `records` with internal IDs from `first_id` through multi-row statements (the
-/// PostgreSQL path). Public IDs that are taken are drawn again.
+/// PostgreSQL path), with their child rows. Public IDs that are taken are drawn again.
 pub async fn insert_records(
     conn: &mut AnyConnection,
     first_id: i64,
     records: &mut [NewRecord],
     field_ids: &HashMap<String, i64>,
+) -> Result<Vec<i64>> {
+    let mut children = ChildRows::default();
+    let ids = insert_records_then(conn, first_id, records, field_ids, &mut children).await?;
+    children.write(conn).await?;
+    Ok(ids)
+}
+
+/// The child rows (phones, e-mails, custom values, segments, cases …) of records inserted
+/// by [`insert_records_then`], written by [`ChildRows::write`] in the same transaction.
+///
+/// A load that only creates records gathers several chunks' child rows and writes each
+/// table's in one run: statements that alternate between `records` and the child tables
+/// evict each other's index pages from SQLite's cache, which into a base of a million
+/// records costs more than the rows themselves.
+#[derive(Default)]
+pub struct ChildRows {
+    tables: Vec<TableRows>,
+    /// The next case ID while cases wait here (the table does not hold them yet).
+    next_case: Option<i64>,
+}
+
+impl ChildRows {
+    pub fn is_empty(&self) -> bool {
+        self.tables.iter().all(|(_, _, rows)| rows.is_empty())
+    }
+
+    /// Writes the rows gathered so far, table by table, and forgets them.
+    pub async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+        for (table, cols, rows) in std::mem::take(&mut self.tables) {
+            for s in json_insert(table, cols, &rows, postgres) {
+                s.query().execute(&mut *conn).await?;
+            }
+        }
+        self.next_case = None;
+        Ok(())
+    }
+
+    fn add(&mut self, rows: Vec<TableRows>) {
+        for (i, (table, cols, rows)) in rows.into_iter().enumerate() {
+            match self.tables.get_mut(i) {
+                Some(c) => c.2.extend(rows),
+                None => self.tables.push((table, cols, rows)),
+            }
+        }
+    }
+}
+
+/// Inserts `records` as [`insert_records`] does, leaving their child rows in `children`.
+pub async fn insert_records_then(
+    conn: &mut AnyConnection,
+    first_id: i64,
+    records: &mut [NewRecord],
+    field_ids: &HashMap<String, i64>,
+    children: &mut ChildRows,
 ) -> Result<Vec<i64>> {
     settle_public_ids(conn, records).await?;
     let ids: Vec<i64> = (0..records.len() as i64).map(|i| first_id + i).collect();
@@ -251,29 +306,21 @@ pub async fn insert_records(
         })
         .collect();
     let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-    let mut statements = json_insert("records", &record_columns(), &rows, postgres);
-    let mut children: Vec<TableRows> = Vec::new();
-    let mut next_case: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
-    for (r, id) in records.iter().zip(&ids) {
-        for (i, (table, cols, rows)) in child_rows(r, *id, &mut next_case, field_ids)
-            .into_iter()
-            .enumerate()
-        {
-            match children.get_mut(i) {
-                Some(c) => c.2.extend(rows),
-                None => children.push((table, cols, rows)),
-            }
-        }
-    }
-    for (table, cols, rows) in &children {
-        statements.extend(json_insert(table, cols, rows, postgres));
-    }
-    for s in &statements {
+    for s in json_insert("records", &record_columns(), &rows, postgres) {
         s.query().execute(&mut *conn).await?;
     }
+    drop(rows);
+    let mut next_case: i64 = match children.next_case {
+        Some(n) => n,
+        None => sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    };
+    for (r, id) in records.iter().zip(&ids) {
+        children.add(child_rows(r, *id, &mut next_case, field_ids));
+    }
+    children.next_case = Some(next_case);
     Ok(ids)
 }
 

@@ -1,7 +1,8 @@
 //! The import job: a reader thread streams the file's rows and turns them into records
-//! (`domain::import`), the job matches, creates and updates them one chunk per
-//! transaction. The cursor (the last row number done) moves with each chunk's writes, so
-//! a resumed import starts after the last committed row and never takes a row twice.
+//! (`domain::import`), the job matches, creates and updates them a chunk at a time, up to
+//! five chunks a transaction. The cursor (the last row number done) moves with each
+//! chunk's writes and commits with them, so a resumed import starts after the last
+//! committed row and never takes a row twice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -28,6 +29,15 @@ use crate::{Actor, App, AppError, AppResult};
 /// Rows per transaction (each commit flushes index and trigram pages: fewer, larger ones
 /// are faster).
 const CHUNK: usize = 10_000;
+/// A transaction takes chunks until it holds this many (50,000 rows), or has been open
+/// this long: a writer of a SQLite base in use waits at most about that long (a 10,000-row
+/// chunk into a base of 1M records takes ~0.8 s). Each commit writes every index page the
+/// transaction changed, and into a base in use one chunk changes most pages of the
+/// random-key indexes (public ID, phone, e-mail …): 1M rows into 1M records took 158 s at
+/// one chunk a commit, 122 s at five (with the child rows gathered, see
+/// `Run::gathers_children`).
+const TX_CHUNKS: usize = 5;
+const TX_OPEN: std::time::Duration = std::time::Duration::from_secs(5);
 /// An import of at least `Settings::import_defer_rows` rows into an empty base builds its
 /// indexes at the end; into a base in use when it is at least 1/this of the base's size
 /// (its list's filter indexes then cost more kept live than rebuilt).
@@ -127,6 +137,18 @@ struct Run<'a> {
     dictionaries: &'a BTreeMap<String, Vec<(String, String)>>,
     /// Dry runs: match-key values of rows created by earlier chunks.
     earlier: HashMap<(MatchKey, String), u64>,
+    /// Child rows of the records created and not yet written (see `gathers_children`).
+    children: bulk::ChildRows,
+    backend: Backend,
+}
+
+impl Run<'_> {
+    /// Whether created records' child rows wait for the transaction's end (SQLite, an
+    /// import that only creates: no match key reads the rows of an earlier chunk, and
+    /// nothing is rolled back chunk by chunk).
+    fn gathers_children(&self) -> bool {
+        self.backend == Backend::Sqlite && self.keys.is_empty() && !self.spec.dry_run
+    }
 }
 
 impl App {
@@ -215,43 +237,69 @@ impl App {
             custom_ids: &defs.custom_ids,
             dictionaries: &defs.dictionaries,
             earlier: HashMap::new(),
+            children: bulk::ChildRows::default(),
+            backend: self.db.backend,
         };
         // One connection for the whole import: its page cache is the only one that grows.
         // (A WAL checkpointed in large steps, as the bulk merge's, made no difference here:
         // 300k rows into a 300k base took 57.7 s with it, 56.6 s without.)
         let mut conn = self.db.import_connection().await?;
         let mut outcome = Ok("done");
-        while let Some(batch) = rx.recv().await {
-            let rows = match batch {
-                Batch::Rows(r) => r,
-                Batch::Failed(e) => {
-                    outcome = Err(e);
+        let mut next = rx.recv().await;
+        while next.is_some() {
+            // Up to TX_CHUNKS chunks a transaction (a dry run rolls back each one).
+            let mut db_tx = self.db.begin_write_on(&mut conn).await?;
+            let opened = std::time::Instant::now();
+            let mut chunks = 0;
+            let mut rolled_back = None;
+            while let Some(batch) = next.take() {
+                let rows = match batch {
+                    Batch::Rows(r) => r,
+                    Batch::Failed(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                };
+                if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
+                    outcome = Ok("cancelled");
                     break;
                 }
-            };
-            if jobs::get(&self.db.pool, job.id).await?.cancel_requested {
-                outcome = Ok("cancelled");
-                break;
+                let last = rows.last().map(|r| r.number).unwrap_or(0) as i64;
+                let n = rows.len() as i64;
+                self.import_chunk(&mut db_tx, &mut run, rows, &mut counts)
+                    .await?;
+                done += n;
+                let result = counts.to_result(spec.dry_run).to_string();
+                if spec.dry_run {
+                    rolled_back = Some((last, result));
+                    break;
+                }
+                jobs::advance(&mut db_tx, job.id, last, done, &result, now_ms()).await?;
+                chunks += 1;
+                if chunks >= TX_CHUNKS || opened.elapsed() >= TX_OPEN {
+                    break;
+                }
+                next = rx.recv().await;
             }
-            let last = rows.last().map(|r| r.number).unwrap_or(0);
-            let n = rows.len() as i64;
-            let mut db_tx = self.db.begin_write_on(&mut conn).await?;
-            self.import_chunk(&mut db_tx, &mut run, rows, &mut counts)
-                .await?;
-            done += n;
-            let result = counts.to_result(spec.dry_run).to_string();
             if spec.dry_run {
                 db_tx.rollback().await?;
-                jobs::advance(&mut conn, job.id, last as i64, done, &result, now_ms()).await?;
+                if let Some((last, result)) = rolled_back {
+                    jobs::advance(&mut conn, job.id, last, done, &result, now_ms()).await?;
+                }
             } else {
-                jobs::advance(&mut db_tx, job.id, last as i64, done, &result, now_ms()).await?;
+                run.children.write(&mut db_tx).await?;
                 db_tx.commit().await?;
             }
-            // A chunk's rows, parameters and JSON texts (tens of MB) were freed across
-            // several threads' arenas; glibc would keep each arena at its largest (session
-            // 10: 200k rows into a 1M base peaked at 398 MB of RSS with 223 MB of heap).
+            // A transaction's rows, parameters and JSON texts (tens of MB) were freed
+            // across several threads' arenas; glibc would keep each arena at its largest
+            // (session 10: 200k rows into a 1M base peaked at 398 MB of RSS with 223 MB of
+            // heap).
             crate::jobs::release_freed_memory();
             self.publish_progress(job.id).await;
+            if !matches!(outcome, Ok("done")) {
+                break;
+            }
+            next = rx.recv().await;
         }
         drop(rx);
         let _ = reader.join();
@@ -614,7 +662,17 @@ impl App {
         counts.created += creates.len() as i64;
         if !creates.is_empty() {
             let first = bulk::next_record_id(tx).await?;
-            let ids = bulk::insert_records(tx, first, &mut creates, run.custom_ids).await?;
+            let ids = bulk::insert_records_then(
+                tx,
+                first,
+                &mut creates,
+                run.custom_ids,
+                &mut run.children,
+            )
+            .await?;
+            if !run.gathers_children() {
+                run.children.write(tx).await?;
+            }
             if self.db.backend == Backend::Postgres {
                 bulk::sync_sequences(tx, self.db.backend).await?;
             }

@@ -605,16 +605,41 @@ async fn a_large_import_into_a_base_in_use_defers_only_the_filter_indexes() {
     let old = t
         .create(json!({"kind": "person", "last_name": "Dawna", "city": "Łódź", "phones": [{"number": "500 100 100"}]}))
         .await;
+    let c = group(&t, "campaigns", "Wiosna").await;
+    let s = group(&t, "segments", "Targi").await;
     // 20,000 rows into a base of one: the list's filter indexes go for the load; the
-    // trigram triggers and the lookup indexes stay (the base is in use meanwhile).
+    // trigram triggers and the lookup indexes stay (the base is in use meanwhile). The
+    // import only creates, so its two chunks' phones, cases and segment rows are written
+    // together before their transaction commits.
     let mut lines = vec!["Imię,Nazwisko,Telefon,Miasto".to_string()];
     for i in 0..20_000 {
         lines.push(format!("Jan,Nowakowski,{},Łódź", 600_000_000 + i));
     }
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let done = upload_and_import(&t, "duzy.csv", csv(&refs), json!({})).await;
+    let done = upload_and_import(
+        &t,
+        "duzy.csv",
+        csv(&refs),
+        json!({"campaigns": [c], "segments": [s]}),
+    )
+    .await;
     let (created, _, _, _, failed) = counts(&done);
     assert_eq!((created, failed), (20_000, 0), "{done}");
+    for phone in ["600 000 000", "600 009 999", "600 010 000", "600 019 999"] {
+        let found = by_phone(&t, phone).await;
+        assert_eq!(found.len(), 1, "{phone} finds its new record");
+        let id = found[0]["id"].as_str().unwrap();
+        assert_eq!(campaign_ids(&t, id).await, [c], "{phone}'s case");
+        assert_eq!(segment_ids(&t, id).await, [s], "{phone}'s segment");
+    }
+    let cases: (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT record_id) FROM cases WHERE campaign_id = $1",
+    )
+    .bind(c)
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(cases, (20_000, 20_000), "one case a new record");
 
     let found = by_phone(&t, "500 100 100").await;
     assert_eq!(found.len(), 1, "the old record is still found by its phone");
