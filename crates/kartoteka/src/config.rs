@@ -78,6 +78,9 @@ pub struct Config {
     /// Imports of at least this many rows build their indexes at the end instead of
     /// keeping them live.
     pub import_defer_rows: i64,
+    /// Bulk merges and deletes removing at least this many records (and 1/20 of the base)
+    /// build the list's filter indexes at the end instead of keeping them live.
+    pub duplicate_defer_removes: i64,
 }
 
 impl Default for Config {
@@ -98,6 +101,7 @@ impl Default for Config {
             duplicate_max_group: 10,
             duplicate_exclusions: Vec::new(),
             import_defer_rows: kartoteka_app::DEFAULT_IMPORT_DEFER_ROWS,
+            duplicate_defer_removes: kartoteka_app::DEFAULT_DUPLICATE_DEFER_REMOVES,
         }
     }
 }
@@ -123,6 +127,7 @@ impl fmt::Debug for Config {
             .field("duplicate_max_group", &self.duplicate_max_group)
             .field("duplicate_exclusions", &self.duplicate_exclusions)
             .field("import_defer_rows", &self.import_defer_rows)
+            .field("duplicate_defer_removes", &self.duplicate_defer_removes)
             .finish()
     }
 }
@@ -197,6 +202,7 @@ impl Config {
             duplicate_max_group: self.duplicate_max_group,
             duplicate_exclusions: self.duplicate_exclusions.clone(),
             import_defer_rows: self.import_defer_rows,
+            duplicate_defer_removes: self.duplicate_defer_removes,
             ..kartoteka_app::Settings::default()
         }
     }

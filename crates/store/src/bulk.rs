@@ -642,8 +642,16 @@ impl SqliteLoader {
         // The loaded tables only: the trigram tables' shadow tables (FTS5 reads them by key,
         // whatever the statistics) and the import's journal took ~1.5 of ANALYZE's 2.7 s
         // at 1M.
-        let analyze: String = LOADED_TABLES.iter().map(|t| format!("ANALYZE {t};")).collect();
-        self.conn.execute_batch(&analyze).map_err(sqlite_err)
+        let analyze: String = LOADED_TABLES
+            .iter()
+            .map(|t| format!("ANALYZE {t};"))
+            .collect();
+        self.conn.execute_batch(&analyze).map_err(sqlite_err)?;
+        // The new indexes' pages are in the WAL (hundreds of MB at 1M records): copied back
+        // now, or the next short request's commit would.
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+            .map_err(sqlite_err)
     }
 
     /// Inserts a batch in one transaction with IDs after the current maximum. A public ID

@@ -9,15 +9,18 @@ use kartoteka_domain::time::now_ms;
 use kartoteka_store::bulk_ops;
 use kartoteka_store::duplicates as dup_store;
 use kartoteka_store::jobs::{self, Job};
-use kartoteka_store::merge;
+use kartoteka_store::{Backend, merge};
 use serde_json::{Value, json};
 
 use super::merge::{Plan, Staged, check_may_merge, conflict};
+use crate::deferred::Deferred;
 use crate::jobs::JobView;
 use crate::{Actor, App, AppError, AppResult};
 
 /// Groups merged per transaction by a bulk job.
 const GROUPS_PER_CHUNK: i64 = 200;
+/// A bulk action defers the filter indexes when it removes at least 1/this of the base.
+const DEFER_BASE_SHARE: i64 = 20;
 
 /// Where a bulk job's time goes: seconds per phase, summed over its chunks (kept in the
 /// job's result as `seconds_by_phase`, for the benchmark and for whoever wonders why a
@@ -132,11 +135,14 @@ impl App {
         }
         let mut cursor = job.cursor;
         let mut done = job.done;
+        let deferred = self.defer_for_bulk(&actor, search, &result).await?;
         let mut conn = self.db.long_job_connection().await?;
         let mut phases = Phases::default();
+        let mut state = "done";
         loop {
             if jobs::get(&mut *conn, job.id).await?.cancel_requested {
-                return Ok("cancelled");
+                state = "cancelled";
+                break;
             }
             let groups =
                 dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
@@ -219,6 +225,15 @@ impl App {
             }
             self.publish_progress(job.id).await;
         }
+        self.db.finish_long_job(&mut conn).await?;
+        drop(conn);
+        if let Some(d) = deferred {
+            self.build_deferred(d, job.id).await?;
+        }
+        if state == "cancelled" {
+            return Ok(state);
+        }
+        let mut conn = self.db.pool.acquire().await?;
         let ops: Vec<i64> = merge::operation_ids_of_job(&mut conn, job.id).await?;
         crate::audit::record(
             &mut conn,
@@ -229,7 +244,36 @@ impl App {
             json!({"search": search, "operations": ops.len(), "groups": result["groups"], "removed": result["removed"]}),
         )
         .await?;
-        self.db.finish_long_job(&mut conn).await?;
-        Ok("done")
+        Ok(state)
+    }
+
+    /// On SQLite, a bulk action removing at least `duplicate_defer_removes` records and
+    /// 1/20 of the base drops the list's filter and sort indexes (`bulk::FILTER_INDEXES`)
+    /// for its run and builds them at its end, as a large import into a base in use does:
+    /// each removed record costs a random page in each of them. Cards, caller
+    /// identification and duplicate warnings keep their indexes; list filters and sorts
+    /// scan meanwhile. (PostgreSQL keeps them: not measured there.)
+    async fn defer_for_bulk(
+        &self,
+        actor: &Actor,
+        search: i64,
+        result: &Value,
+    ) -> AppResult<Option<Deferred>> {
+        if self.db.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let view = self.duplicate_search(actor, search).await?;
+        let removes = view.ready_removes - result["removed"].as_i64().unwrap_or(0);
+        if removes < self.settings.duplicate_defer_removes {
+            return Ok(None);
+        }
+        let base: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records")
+            .fetch_one(&self.db.pool)
+            .await
+            .map_err(kartoteka_store::StoreError::from)?;
+        if removes * DEFER_BASE_SHARE < base {
+            return Ok(None);
+        }
+        Ok(Some(self.defer_indexes(false, Vec::new()).await?))
     }
 }

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
 use super::{ImportSpec, dialect, parse_kind, parse_mapping};
+use crate::deferred::Deferred;
 use crate::{Actor, App, AppError, AppResult};
 
 /// Rows per transaction (each commit flushes index and trigram pages: fewer, larger ones
@@ -44,12 +45,6 @@ const TX_OPEN: std::time::Duration = std::time::Duration::from_secs(5);
 const DEFER_FILTERS_RATIO: i64 = 2;
 /// Record IDs an import's audit entry lists (the journal holds them all).
 const AUDITED_RECORDS: usize = 10_000;
-
-/// Indexes dropped for a large load, to build at its end.
-enum Deferred {
-    Sqlite(bulk::SqliteLoader),
-    Postgres,
-}
 
 /// A row read and converted by the reader thread.
 struct ReadRow {
@@ -303,29 +298,8 @@ impl App {
         }
         drop(rx);
         let _ = reader.join();
-        let building = std::time::Instant::now();
-        let had_deferred = deferred.is_some();
-        match deferred {
-            Some(Deferred::Sqlite(mut loader)) => {
-                tokio::task::spawn_blocking(move || loader.build_deferred_indexes())
-                    .await
-                    .map_err(|e| AppError::Unexpected(e.to_string()))??;
-            }
-            Some(Deferred::Postgres) => {
-                bulk::build_deferred_postgres(&self.db).await?;
-                sqlx::query("ANALYZE")
-                    .execute(&self.db.pool)
-                    .await
-                    .map_err(kartoteka_store::StoreError::from)?;
-            }
-            None => {}
-        }
-        if had_deferred {
-            tracing::info!(
-                job = job.id,
-                seconds = building.elapsed().as_secs_f64(),
-                "import: deferred indexes built"
-            );
+        if let Some(d) = deferred {
+            self.build_deferred(d, job.id).await?;
         }
         let state = outcome?;
         if state == "done" {
@@ -377,20 +351,7 @@ impl App {
                 _ => "records_nip",
             })
             .collect();
-        let empty = base == 0;
-        let Some(path) = self.db.sqlite_path.clone() else {
-            bulk::defer_indexes_postgres(&self.db, bulk::Defer::for_base(empty, &keep)).await?;
-            return Ok(Some(Deferred::Postgres));
-        };
-        let loader = tokio::task::spawn_blocking(move || {
-            let mut loader = bulk::SqliteLoader::open(&path)?;
-            loader.limit_cache_mb(32)?;
-            loader.defer_indexes(bulk::Defer::for_base(empty, &keep))?;
-            Ok::<_, kartoteka_store::StoreError>(loader)
-        })
-        .await
-        .map_err(|e| AppError::Unexpected(e.to_string()))??;
-        Ok(Some(Deferred::Sqlite(loader)))
+        Ok(Some(self.defer_indexes(base == 0, keep).await?))
     }
 
     async fn audit_import(
