@@ -135,7 +135,7 @@ impl App {
         }
         let mut cursor = job.cursor;
         let mut done = job.done;
-        let deferred = self.defer_for_bulk(&actor, search, &result).await?;
+        let deferred = self.defer_for_bulk(&actor, search).await?;
         let mut conn = self.db.long_job_connection().await?;
         let mut phases = Phases::default();
         let mut state = "done";
@@ -253,17 +253,12 @@ impl App {
     /// each removed record costs a random page in each of them. Cards, caller
     /// identification and duplicate warnings keep their indexes; list filters and sorts
     /// scan meanwhile. (PostgreSQL keeps them: not measured there.)
-    async fn defer_for_bulk(
-        &self,
-        actor: &Actor,
-        search: i64,
-        result: &Value,
-    ) -> AppResult<Option<Deferred>> {
+    async fn defer_for_bulk(&self, actor: &Actor, search: i64) -> AppResult<Option<Deferred>> {
         if self.db.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let view = self.duplicate_search(actor, search).await?;
-        let removes = view.ready_removes - result["removed"].as_i64().unwrap_or(0);
+        // Groups a resumed job resolved already are no longer ready.
+        let removes = self.duplicate_search(actor, search).await?.ready_removes;
         if removes < self.settings.duplicate_defer_removes {
             return Ok(None);
         }
