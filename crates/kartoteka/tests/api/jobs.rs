@@ -224,3 +224,54 @@ async fn an_interrupted_job_resumes_from_its_cursor_and_a_cancelled_one_stops() 
         (Some("cancelled"), Some(0))
     );
 }
+
+#[tokio::test]
+async fn a_failed_job_builds_the_indexes_a_large_write_had_dropped() {
+    let t = spawn_app().await;
+    let db = &t.app.db;
+    // What a large import or bulk merge leaves while it runs: an index dropped and noted.
+    let postgres = db.backend == kartoteka_store::Backend::Postgres;
+    let (find, count) = if postgres {
+        (
+            "SELECT indexdef::text FROM pg_indexes WHERE indexname = $1",
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = $1",
+        )
+    } else {
+        (
+            "SELECT sql FROM sqlite_master WHERE name = $1",
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
+        )
+    };
+    let sql: String = sqlx::query_scalar(find)
+        .bind("records_k_last")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DROP INDEX records_k_last")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO deferred_indexes (name, sql) VALUES ($1, $2)")
+        .bind("records_k_last")
+        .bind(&sql)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    // A job that fails: its parameters are not what its kind reads.
+    let job = kartoteka_store::jobs::insert(&db.pool, "membership", "{}", 1, None, 0)
+        .await
+        .unwrap();
+    let done = wait_for(&t, &t.admin_token, job).await;
+    assert_eq!(done["state"], "failed", "{done}");
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deferred_indexes")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "the failed job's cleanup built the noted index");
+    let present: i64 = sqlx::query_scalar(count)
+        .bind("records_k_last")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(present, 1, "records_k_last is back");
+}
