@@ -441,12 +441,13 @@ impl App {
                         .join("; "),
                     e => e.to_string(),
                 };
-                jobs::finish(&self.db.pool, job.id, "failed", Some(&reason), now_ms()).await?;
                 // A large import or bulk merge that failed with indexes dropped for its
-                // run: they are built now, not at the next start.
+                // run: they are built now (before the job shows as failed), not at the
+                // next start.
                 if let Err(e) = self.db.restore_deferred_indexes().await {
                     tracing::error!(job = job.id, error = %e, "rebuilding deferred indexes");
                 }
+                jobs::finish(&self.db.pool, job.id, "failed", Some(&reason), now_ms()).await?;
             }
         }
         self.publish_progress(job.id).await;
