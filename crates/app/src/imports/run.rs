@@ -27,8 +27,8 @@ use super::{ImportSpec, dialect, parse_kind, parse_mapping};
 use crate::deferred::Deferred;
 use crate::{Actor, App, AppError, AppResult};
 
-/// Rows per transaction (each commit flushes index and trigram pages: fewer, larger ones
-/// are faster).
+/// Rows per chunk: the reader's batches, matched and written together (each statement
+/// flushes the trigram tables' pending terms: fewer, larger ones are faster).
 const CHUNK: usize = 10_000;
 /// A transaction takes chunks until it holds this many (50,000 rows), or has been open
 /// this long: a writer of a SQLite base in use waits at most about that long (a 10,000-row
