@@ -259,10 +259,6 @@ pub struct ChildRows {
 }
 
 impl ChildRows {
-    pub fn is_empty(&self) -> bool {
-        self.tables.iter().all(|(_, _, rows)| rows.is_empty())
-    }
-
     /// Writes the rows gathered so far, table by table, and forgets them.
     pub async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
         let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");

@@ -23,13 +23,11 @@ use kartoteka_store::{Backend, bulk_ops};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
 
+use super::reader::{Batch, ReadRow, estimate_rows, read_rows};
 use super::{ImportSpec, dialect, parse_kind, parse_mapping};
 use crate::deferred::Deferred;
 use crate::{Actor, App, AppError, AppResult};
 
-/// Rows per chunk: the reader's batches, matched and written together (each statement
-/// flushes the trigram tables' pending terms: fewer, larger ones are faster).
-const CHUNK: usize = 10_000;
 /// A transaction takes chunks until it holds this many (50,000 rows), or has been open
 /// this long: a writer of a SQLite base in use waits at most about that long (a 10,000-row
 /// chunk into a base of 1M records takes ~0.8 s). Each commit writes every index page the
@@ -45,18 +43,6 @@ const TX_OPEN: std::time::Duration = std::time::Duration::from_secs(5);
 const DEFER_FILTERS_RATIO: i64 = 2;
 /// Record IDs an import's audit entry lists (the journal holds them all).
 const AUDITED_RECORDS: usize = 10_000;
-
-/// A row read and converted by the reader thread.
-struct ReadRow {
-    number: u64,
-    cells: Vec<Cell>,
-    row: ConvertedRow,
-}
-
-enum Batch {
-    Rows(Vec<ReadRow>),
-    Failed(AppError),
-}
 
 /// The record a row matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -764,80 +750,4 @@ fn patch_failure(
         })
         .collect();
     failure(spec, &r.number, &r.cells, &cell_errors)
-}
-
-/// Reads the rows after the header, and after row `after` (a resumed job), converting
-/// them, and sends them in chunks; stops when the receiver is gone.
-#[allow(clippy::too_many_arguments)]
-fn read_rows(
-    path: &std::path::Path,
-    format: Format,
-    sheet: Option<&str>,
-    csv: Option<kartoteka_sheets::CsvDialect>,
-    after: u64,
-    mapping: &[Target],
-    ctx: &import::RowContext<'_>,
-    tx: &tokio::sync::mpsc::Sender<Batch>,
-) {
-    let send_error = |e: AppError| {
-        let _ = tx.blocking_send(Batch::Failed(e));
-    };
-    let rows = match kartoteka_sheets::open_rows(path, format, sheet, csv) {
-        Ok(r) => r,
-        Err(e) => return send_error(super::sheet_error(e)),
-    };
-    let mut header_seen = false;
-    let mut batch = Vec::with_capacity(CHUNK);
-    for row in rows {
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => return send_error(super::sheet_error(e)),
-        };
-        if !header_seen {
-            header_seen = !row.cells.iter().all(Cell::is_blank);
-            continue;
-        }
-        if row.number <= after {
-            continue;
-        }
-        let converted = import::convert_row(&row.cells, mapping, ctx);
-        batch.push(ReadRow {
-            number: row.number,
-            cells: row.cells,
-            row: converted,
-        });
-        if batch.len() >= CHUNK {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(CHUNK));
-            if tx.blocking_send(Batch::Rows(full)).is_err() {
-                return;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.blocking_send(Batch::Rows(batch));
-    }
-}
-
-/// How many data rows a file holds, when that is cheap to tell (CSV: its line count).
-fn estimate_rows(path: &str, format: Format) -> Option<i64> {
-    use std::io::Read;
-    if format != Format::Csv {
-        return None;
-    }
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut lines: i64 = 0;
-    let mut last = b'\n';
-    loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
-        lines += buf[..n].iter().filter(|b| **b == b'\n').count() as i64;
-        last = buf[n - 1];
-    }
-    if last != b'\n' {
-        lines += 1;
-    }
-    Some((lines - 1).max(0))
 }

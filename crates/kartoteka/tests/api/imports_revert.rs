@@ -578,7 +578,7 @@ async fn in_lodz(t: &TestApp) -> i64 {
 }
 
 /// No index is left to build, and the named schema objects exist.
-async fn assert_rebuilt(t: &TestApp, names: &[&str]) {
+pub(crate) async fn assert_rebuilt(t: &TestApp, names: &[&str]) {
     let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deferred_indexes")
         .fetch_one(&t.app.db.pool)
         .await
