@@ -18,6 +18,7 @@ use crate::jobs::JobView;
 use crate::{Actor, App, AppError, AppResult};
 
 mod columns;
+mod fast;
 mod reader;
 mod revert;
 mod run;

@@ -12,7 +12,9 @@ use crate::records::{TableRows, email_rows, phone_rows, sort_keys, tag_rows};
 use crate::{Backend, Result, StoreError};
 
 mod loader;
+mod writer;
 pub use loader::*;
+pub use writer::SqliteWriter;
 
 /// A record ready to store: validated and normalized.
 pub struct NewRecord {
@@ -282,7 +284,7 @@ impl ChildRows {
 }
 
 /// Inserts `records` as [`insert_records`] does, leaving their child rows in `children`.
-pub async fn insert_records_then(
+async fn insert_records_then(
     conn: &mut AnyConnection,
     first_id: i64,
     records: &mut [NewRecord],

@@ -138,8 +138,31 @@ pub struct Item {
 
 /// Journals what an import did; a record already journalled by this import keeps its
 /// first entry (created stays created; the first update holds the values before it).
-pub async fn note_items(conn: &mut AnyConnection, job: i64, items: &[Item]) -> Result<()> {
-    let rows: Vec<Vec<Param>> = items
+/// A table an import journals into: each row once (`key` is its primary key, and a row
+/// already there is left as it is).
+pub struct Journal {
+    pub table: &'static str,
+    pub cols: &'static [&'static str],
+    pub key: &'static str,
+}
+
+/// What an import did to each record (its revert reads it).
+pub const ITEMS: Journal = Journal {
+    table: "import_items",
+    cols: &["job_id", "record_id", "action", "undo"],
+    key: "job_id, record_id",
+};
+
+/// The rows an import could not take.
+pub const FAILURES: Journal = Journal {
+    table: "import_failures",
+    cols: &["job_id", "row_number", "cells", "errors"],
+    key: "job_id, row_number",
+};
+
+/// `ITEMS` rows of `items`.
+pub fn item_rows(job: i64, items: &[Item]) -> Vec<Vec<Param>> {
+    items
         .iter()
         .map(|i| {
             vec![
@@ -149,28 +172,37 @@ pub async fn note_items(conn: &mut AnyConnection, job: i64, items: &[Item]) -> R
                 i.undo.clone().into(),
             ]
         })
-        .collect();
-    insert_new(
-        conn,
-        "import_items",
-        &["job_id", "record_id", "action", "undo"],
-        &rows,
-        "job_id, record_id",
-    )
-    .await
+        .collect()
 }
 
-/// Inserts `rows`, leaving out those whose `key` is there already.
+/// `FAILURES` rows of `failures`.
+pub fn failure_rows(job: i64, failures: &[Failure]) -> Vec<Vec<Param>> {
+    failures
+        .iter()
+        .map(|f| {
+            vec![
+                job.into(),
+                f.row_number.into(),
+                f.cells.clone().into(),
+                f.errors.clone().into(),
+            ]
+        })
+        .collect()
+}
+
+pub async fn note_items(conn: &mut AnyConnection, job: i64, items: &[Item]) -> Result<()> {
+    insert_new(conn, &ITEMS, &item_rows(job, items)).await
+}
+
+/// Inserts `rows`, leaving out those whose key is there already.
 async fn insert_new(
     conn: &mut AnyConnection,
-    table: &str,
-    cols: &[&str],
+    journal: &Journal,
     rows: &[Vec<Param>],
-    key: &str,
 ) -> Result<()> {
     let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-    for mut s in json_insert(table, cols, rows, postgres) {
-        s.push(&format!(" ON CONFLICT ({key}) DO NOTHING"));
+    for mut s in json_insert(journal.table, journal.cols, rows, postgres) {
+        s.push(&format!(" ON CONFLICT ({}) DO NOTHING", journal.key));
         s.query().execute(&mut *conn).await?;
     }
     Ok(())
@@ -229,25 +261,7 @@ pub struct Failure {
 }
 
 pub async fn note_failures(conn: &mut AnyConnection, job: i64, failures: &[Failure]) -> Result<()> {
-    let rows: Vec<Vec<Param>> = failures
-        .iter()
-        .map(|f| {
-            vec![
-                job.into(),
-                f.row_number.into(),
-                f.cells.clone().into(),
-                f.errors.clone().into(),
-            ]
-        })
-        .collect();
-    insert_new(
-        conn,
-        "import_failures",
-        &["job_id", "row_number", "cells", "errors"],
-        &rows,
-        "job_id, row_number",
-    )
-    .await
+    insert_new(conn, &FAILURES, &failure_rows(job, failures)).await
 }
 
 /// Failed rows of an import after row `after`, at most `limit`, in row order.

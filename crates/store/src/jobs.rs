@@ -167,6 +167,11 @@ async fn claim_where(
     Ok(Some(job))
 }
 
+/// Moves a job's cursor, with its count done and result ($1 … $5: cursor, done, result,
+/// now, job).
+pub const ADVANCE: &str =
+    "UPDATE jobs SET cursor = $1, done = $2, result = $3, heartbeat_at = $4 WHERE id = $5";
+
 /// Moves the job's cursor with the writes of the chunk it just did (same transaction).
 pub async fn advance(
     conn: &mut AnyConnection,
@@ -176,16 +181,14 @@ pub async fn advance(
     result: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET cursor = $1, done = $2, result = $3, heartbeat_at = $4 WHERE id = $5",
-    )
-    .bind(cursor)
-    .bind(done)
-    .bind(result)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(ADVANCE)
+        .bind(cursor)
+        .bind(done)
+        .bind(result)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

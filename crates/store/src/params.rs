@@ -49,6 +49,21 @@ impl From<bool> for Param {
     }
 }
 
+/// Bound as it is by rusqlite (SQLite's fast paths), texts borrowed.
+impl rusqlite::types::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self {
+            Param::Text(Some(t)) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Param::Int(Some(i)) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Param::Real(Some(r)) => ToSqlOutput::Owned(Value::Real(*r)),
+            Param::Text(None) | Param::Int(None) | Param::Real(None) => {
+                ToSqlOutput::Owned(Value::Null)
+            }
+        })
+    }
+}
+
 /// SQL text and its parameters, numbered `$1…` in the order they are pushed.
 #[derive(Debug, Default, Clone)]
 pub struct Sql {

@@ -34,9 +34,9 @@ use crate::{Actor, App, AppError, AppResult};
 /// transaction changed, and into a base in use one chunk changes most pages of the
 /// random-key indexes (public ID, phone, e-mail …): 1M rows into 1M records took 158 s at
 /// one chunk a commit, 122 s at five (with the child rows gathered, see
-/// `Run::gathers_children`).
-const TX_CHUNKS: usize = 5;
-const TX_OPEN: std::time::Duration = std::time::Duration::from_secs(5);
+/// `bulk::SqliteWriter`).
+pub(super) const TX_CHUNKS: usize = 5;
+pub(super) const TX_OPEN: std::time::Duration = std::time::Duration::from_secs(5);
 /// An import of at least `Settings::import_defer_rows` rows into an empty base builds its
 /// indexes at the end; into a base in use when it is at least 1/this of the base's size
 /// (its list's filter indexes then cost more kept live than rebuilt).
@@ -91,7 +91,7 @@ impl Counts {
         }
     }
 
-    fn to_result(&self, dry_run: bool) -> Value {
+    pub(super) fn to_result(&self, dry_run: bool) -> Value {
         json!({
             "dry_run": dry_run,
             "rows": self.rows,
@@ -108,26 +108,24 @@ impl Counts {
 }
 
 /// What the chunks of one run share.
-struct Run<'a> {
-    job: &'a Job,
-    spec: &'a ImportSpec,
-    actor: &'a Actor,
+pub(super) struct Run<'a> {
+    pub(super) job: &'a Job,
+    pub(super) spec: &'a ImportSpec,
+    pub(super) actor: &'a Actor,
     keys: Vec<MatchKey>,
     custom: &'a [FieldDefinition],
-    custom_ids: &'a HashMap<String, i64>,
+    pub(super) custom_ids: &'a HashMap<String, i64>,
     dictionaries: &'a BTreeMap<String, Vec<(String, String)>>,
     /// Dry runs: match-key values of rows created by earlier chunks.
     earlier: HashMap<(MatchKey, String), u64>,
-    /// Child rows of the records created and not yet written (see `gathers_children`).
-    children: bulk::ChildRows,
     backend: Backend,
 }
 
 impl Run<'_> {
-    /// Whether created records' child rows wait for the transaction's end (SQLite, an
-    /// import that only creates: no match key reads the rows of an earlier chunk, and
+    /// Whether the import goes through SQLite's writer (`imports/fast.rs`): on SQLite, an
+    /// import that only creates (no match key reads the rows of an earlier chunk, and
     /// nothing is rolled back chunk by chunk).
-    fn gathers_children(&self) -> bool {
+    fn only_creates_on_sqlite(&self) -> bool {
         self.backend == Backend::Sqlite && self.keys.is_empty() && !self.spec.dry_run
     }
 }
@@ -218,9 +216,40 @@ impl App {
             custom_ids: &defs.custom_ids,
             dictionaries: &defs.dictionaries,
             earlier: HashMap::new(),
-            children: bulk::ChildRows::default(),
             backend: self.db.backend,
         };
+        let outcome = if run.only_creates_on_sqlite() {
+            self.write_creates(&run, &mut rx, &mut counts, &mut done)
+                .await
+        } else {
+            self.write_chunks(&mut run, &mut rx, &mut counts, &mut done)
+                .await
+        };
+        drop(rx);
+        let _ = reader.join();
+        if let Some(d) = deferred {
+            self.build_deferred(d, job.id).await?;
+        }
+        let state = outcome?;
+        if state == "done" {
+            jobs::set_total(&self.db.pool, job.id, done).await?;
+            if !spec.dry_run {
+                self.audit_import(job, &spec, &actor, &counts).await?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Writes the chunks through a pool connection of the import's own, on either backend
+    /// (matching rows to stored records, dry runs).
+    async fn write_chunks(
+        &self,
+        run: &mut Run<'_>,
+        rx: &mut tokio::sync::mpsc::Receiver<Batch>,
+        counts: &mut Counts,
+        done: &mut i64,
+    ) -> AppResult<&'static str> {
+        let (job, spec) = (run.job, run.spec);
         // One connection for the whole import: its page cache is the only one that grows.
         // (A WAL checkpointed in large steps, as the bulk merge's, made no difference here:
         // 300k rows into a 300k base took 57.7 s with it, 56.6 s without.)
@@ -247,15 +276,14 @@ impl App {
                 }
                 let last = rows.last().map(|r| r.number).unwrap_or(0) as i64;
                 let n = rows.len() as i64;
-                self.import_chunk(&mut db_tx, &mut run, rows, &mut counts)
-                    .await?;
-                done += n;
+                self.import_chunk(&mut db_tx, run, rows, counts).await?;
+                *done += n;
                 let result = counts.to_result(spec.dry_run).to_string();
                 if spec.dry_run {
                     rolled_back = Some((last, result));
                     break;
                 }
-                jobs::advance(&mut db_tx, job.id, last, done, &result, now_ms()).await?;
+                jobs::advance(&mut db_tx, job.id, last, *done, &result, now_ms()).await?;
                 chunks += 1;
                 if chunks >= TX_CHUNKS || opened.elapsed() >= TX_OPEN {
                     break;
@@ -265,10 +293,9 @@ impl App {
             if spec.dry_run {
                 db_tx.rollback().await?;
                 if let Some((last, result)) = rolled_back {
-                    jobs::advance(&mut conn, job.id, last, done, &result, now_ms()).await?;
+                    jobs::advance(&mut conn, job.id, last, *done, &result, now_ms()).await?;
                 }
             } else {
-                run.children.write(&mut db_tx).await?;
                 db_tx.commit().await?;
             }
             // A transaction's rows, parameters and JSON texts (tens of MB) were freed
@@ -282,19 +309,7 @@ impl App {
             }
             next = rx.recv().await;
         }
-        drop(rx);
-        let _ = reader.join();
-        if let Some(d) = deferred {
-            self.build_deferred(d, job.id).await?;
-        }
-        let state = outcome?;
-        if state == "done" {
-            jobs::set_total(&self.db.pool, job.id, done).await?;
-            if !spec.dry_run {
-                self.audit_import(job, &spec, &actor, &counts).await?;
-            }
-        }
-        Ok(state)
+        outcome
     }
 
     /// A large import loads like the demo data: into an empty base, the secondary indexes
@@ -381,22 +396,7 @@ impl App {
         counts: &mut Counts,
     ) -> AppResult<()> {
         let spec = run.spec;
-        let mut failures: Vec<Failure> = Vec::new();
-        let mut valid: Vec<ReadRow> = Vec::with_capacity(rows.len());
-        for r in rows {
-            counts.rows += 1;
-            for rep in &r.row.repairs {
-                *counts.repairs.entry(rep.code.to_string()).or_default() += 1;
-            }
-            if r.row.blank {
-                counts.blank += 1;
-            } else if !r.row.errors.is_empty() {
-                counts.invalid_cells += r.row.errors.len() as i64;
-                failures.push(failure(spec, &r.number, &r.cells, &r.row.errors));
-            } else {
-                valid.push(r);
-            }
-        }
+        let (valid, mut failures) = sort_rows(spec, rows, counts);
 
         // Stored records holding the rows' match-key values.
         let mut stored: HashMap<(MatchKey, String), Vec<i64>> = HashMap::new();
@@ -609,17 +609,7 @@ impl App {
         counts.created += creates.len() as i64;
         if !creates.is_empty() {
             let first = bulk::next_record_id(tx).await?;
-            let ids = bulk::insert_records_then(
-                tx,
-                first,
-                &mut creates,
-                run.custom_ids,
-                &mut run.children,
-            )
-            .await?;
-            if !run.gathers_children() {
-                run.children.write(tx).await?;
-            }
+            let ids = bulk::insert_records(tx, first, &mut creates, run.custom_ids).await?;
             if self.db.backend == Backend::Postgres {
                 bulk::sync_sequences(tx, self.db.backend).await?;
             }
@@ -655,7 +645,38 @@ impl App {
     }
 }
 
-fn new_record(spec: &ImportSpec, row: &ConvertedRow, now: i64, by: Option<i64>) -> NewRecord {
+/// Counts a chunk's rows and parts the valid ones from the blank ones and those with
+/// invalid cells (failed rows).
+pub(super) fn sort_rows(
+    spec: &ImportSpec,
+    rows: Vec<ReadRow>,
+    counts: &mut Counts,
+) -> (Vec<ReadRow>, Vec<Failure>) {
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut valid: Vec<ReadRow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        counts.rows += 1;
+        for rep in &r.row.repairs {
+            *counts.repairs.entry(rep.code.to_string()).or_default() += 1;
+        }
+        if r.row.blank {
+            counts.blank += 1;
+        } else if !r.row.errors.is_empty() {
+            counts.invalid_cells += r.row.errors.len() as i64;
+            failures.push(failure(spec, &r.number, &r.cells, &r.row.errors));
+        } else {
+            valid.push(r);
+        }
+    }
+    (valid, failures)
+}
+
+pub(super) fn new_record(
+    spec: &ImportSpec,
+    row: &ConvertedRow,
+    now: i64,
+    by: Option<i64>,
+) -> NewRecord {
     NewRecord {
         public_id: PublicId::generate().as_str().to_string(),
         kind: row.kind,

@@ -9,7 +9,7 @@ pub struct SqliteLoader {
     conn: rusqlite::Connection,
 }
 
-fn sqlite_err(e: rusqlite::Error) -> StoreError {
+pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e
         && (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -329,58 +329,12 @@ impl SqliteLoader {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
-        let first: i64 = tx
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM records", [], |r| {
-                r.get(0)
-            })
-            .map_err(sqlite_err)?;
-        let ids: Vec<i64> = (0..records.len() as i64).map(|i| first + i).collect();
-        let mut next_case: i64 = tx
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM cases", [], |r| {
-                r.get(0)
-            })
-            .map_err(sqlite_err)?;
-        let cols = record_columns();
-        let record_sql = format!(
-            "INSERT INTO records ({}) VALUES ({})",
-            cols.join(", "),
-            vec!["?"; cols.len()].join(", ")
-        );
-        for i in 0..records.len() {
-            let org = records[i]
-                .organization_in_batch
-                .map(|o| ids[o])
-                .or(records[i].organization_id);
-            let mut attempts = 0;
-            loop {
-                let row = values(&record_row(&records[i], ids[i], org));
-                let mut stmt = tx.prepare_cached(&record_sql).map_err(sqlite_err)?;
-                match stmt
-                    .execute(rusqlite::params_from_iter(row))
-                    .map_err(sqlite_err)
-                {
-                    Ok(_) => break,
-                    Err(StoreError::Unique(_)) if attempts < 5 => {
-                        attempts += 1;
-                        records[i].public_id = PublicId::generate().as_str().to_string();
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            for (table, cols, rows) in child_rows(&records[i], ids[i], &mut next_case, field_ids) {
-                if rows.is_empty() {
-                    continue;
-                }
-                let sql = format!(
-                    "INSERT INTO {table} ({}) VALUES ({})",
-                    cols.join(", "),
-                    vec!["?"; cols.len()].join(", ")
-                );
-                let mut stmt = tx.prepare_cached(&sql).map_err(sqlite_err)?;
-                for row in rows {
-                    stmt.execute(rusqlite::params_from_iter(values(&row)))
-                        .map_err(sqlite_err)?;
-                }
+        let first = super::writer::max_id_after(&tx, "records")?;
+        let mut next_case = super::writer::max_id_after(&tx, "cases")?;
+        let ids = super::writer::insert_record_rows(&tx, first, records)?;
+        for (r, id) in records.iter().zip(&ids) {
+            for (table, cols, rows) in child_rows(r, *id, &mut next_case, field_ids) {
+                super::writer::insert_rows(&tx, table, cols, &rows, "")?;
             }
         }
         tx.commit().map_err(sqlite_err)?;
