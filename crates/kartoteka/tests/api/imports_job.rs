@@ -301,16 +301,11 @@ async fn an_import_creates_the_valid_rows_and_reports_every_invalid_cell_of_the_
     assert_eq!(zofia["language"], "en");
     assert_eq!(by_phone(&t, "600100203").await[0]["language"], "de");
     // Found by search too.
-    let page: Value = t
-        .post(
-            &t.admin_token,
-            "/api/v1/records/search",
-            json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = search(
+        &t,
+        json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}}),
+    )
+    .await;
     assert_eq!(page["total"], 1);
     assert_eq!(page["items"][0]["last_name"], "Kowalski");
     // The import wrote the trigrams itself, with the trigram trigger dropped for its
@@ -323,16 +318,11 @@ async fn an_import_creates_the_valid_rows_and_reports_every_invalid_cell_of_the_
         )
         .await;
     assert_eq!(r.status(), 201);
-    let page: Value = t
-        .post(
-            &t.admin_token,
-            "/api/v1/records/search",
-            json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = search(
+        &t,
+        json!({"filter": {"all": [{"field": "city", "op": "like", "value": "%lodz%"}]}}),
+    )
+    .await;
     let mut names: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -341,16 +331,11 @@ async fn an_import_creates_the_valid_rows_and_reports_every_invalid_cell_of_the_
         .collect();
     names.sort();
     assert_eq!(names, ["Kowalczyk", "Kowalski"]);
-    let page: Value = t
-        .post(
-            &t.admin_token,
-            "/api/v1/records/search",
-            json!({"filter": {"all": [{"field": "last_name", "op": "like", "value": "%isniew%"}]}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = search(
+        &t,
+        json!({"filter": {"all": [{"field": "last_name", "op": "like", "value": "%isniew%"}]}}),
+    )
+    .await;
     assert_eq!(page["total"], 1);
 
     let id = i["id"].as_i64().unwrap();
@@ -515,4 +500,13 @@ pub fn read_xlsx(bytes: Vec<u8>) -> Vec<Vec<String>> {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
+}
+
+/// The first page of the records a search body finds.
+async fn search(t: &TestApp, body: Value) -> Value {
+    t.post(&t.admin_token, "/api/v1/records/search", body)
+        .await
+        .json()
+        .await
+        .unwrap()
 }
