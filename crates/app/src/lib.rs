@@ -64,6 +64,8 @@ pub struct Settings {
     /// the base) builds the list's filter indexes at its end instead of keeping them live
     /// (SQLite).
     pub duplicate_defer_removes: i64,
+    /// Groups in a bulk merge's or delete's first transaction (later ones are sized by time).
+    pub duplicate_first_chunk: i64,
 }
 
 /// Below ~50,000 rows, building the indexes at an import's end cost more than keeping them
@@ -74,6 +76,9 @@ pub const DEFAULT_IMPORT_DEFER_ROWS: i64 = 50_000;
 /// 120 s bulk merge; building them again at the end takes ~22 s (0.7–1 s an index and
 /// ANALYZE). Below ~20,000 removals the build costs more than it saves.
 pub const DEFAULT_DUPLICATE_DEFER_REMOVES: i64 = 20_000;
+/// Groups in a bulk merge's first transaction: ~0.3 s at 1M records (docs/decisions.md,
+/// session 15).
+pub const DEFAULT_DUPLICATE_FIRST_CHUNK: i64 = 200;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -92,6 +97,7 @@ impl Default for Settings {
             duplicate_exclusions: Vec::new(),
             import_defer_rows: DEFAULT_IMPORT_DEFER_ROWS,
             duplicate_defer_removes: DEFAULT_DUPLICATE_DEFER_REMOVES,
+            duplicate_first_chunk: DEFAULT_DUPLICATE_FIRST_CHUNK,
         }
     }
 }

@@ -12,13 +12,20 @@ use kartoteka_store::jobs::{self, Job};
 use kartoteka_store::{Backend, merge};
 use serde_json::{Value, json};
 
-use super::merge::{Plan, Staged, check_may_merge, conflict};
+use super::merge::{Loaded, Plan, Staged, check_may_merge, conflict};
 use crate::deferred::Deferred;
 use crate::jobs::JobView;
 use crate::{Actor, App, AppError, AppResult};
 
-/// Groups merged per transaction by a bulk job.
-const GROUPS_PER_CHUNK: i64 = 200;
+/// A bulk job's first transaction takes `Settings::duplicate_first_chunk` groups
+/// ([`crate::DEFAULT_DUPLICATE_FIRST_CHUNK`]); each later one as many as should fill about
+/// `TX_TARGET`, between `MIN_CHUNK` and `MAX_CHUNK`. A commit writes
+/// every index page the transaction changed, and pages shared by neighbouring groups
+/// (the trigram tables', the journal's) are written once per commit, so larger
+/// transactions write less; `TX_TARGET` bounds how long others wait for the write lock.
+const MIN_CHUNK: i64 = 50;
+const MAX_CHUNK: i64 = 2_000;
+const TX_TARGET: Duration = Duration::from_millis(1_500);
 /// A bulk action defers the filter indexes when it removes at least 1/this of the base.
 const DEFER_BASE_SHARE: i64 = 20;
 
@@ -63,6 +70,21 @@ impl Phases {
         }
         Value::Object(m)
     }
+}
+
+/// A chunk of groups with their records: public ID → internal ID, cards and snapshots.
+struct Chunk {
+    groups: Vec<dup_store::StoredGroup>,
+    found: std::collections::HashMap<String, i64>,
+    loaded: Loaded,
+}
+
+/// The next transaction's number of groups, from this one's and how long it took: at most
+/// twice as many, so that one fast transaction of small groups does not make the next one
+/// of large groups hold the lock long.
+fn next_chunk(groups: i64, took: Duration) -> i64 {
+    let fit = groups as f64 * TX_TARGET.as_secs_f64() / took.as_secs_f64().max(0.001);
+    (fit as i64).max(MIN_CHUNK).min(groups * 2).min(MAX_CHUNK)
 }
 
 impl App {
@@ -139,24 +161,22 @@ impl App {
         let mut conn = self.db.long_job_connection().await?;
         let mut phases = Phases::default();
         let mut state = "done";
+        let mut chunk = self.settings.duplicate_first_chunk.max(1);
         loop {
             if jobs::get(&mut *conn, job.id).await?.cancel_requested {
                 state = "cancelled";
                 break;
             }
-            let groups =
-                dup_store::ready_after(&mut conn, search, cursor, GROUPS_PER_CHUNK).await?;
+            let started = Instant::now();
+            let mut tx = self.db.begin_write_on(&mut conn).await?;
+            let Chunk {
+                groups,
+                found,
+                loaded,
+            } = self.read_chunk(&mut tx, search, cursor, chunk).await?;
             let Some(last) = groups.last().map(|g| g.position) else {
                 break;
             };
-            let mut tx = self.db.begin_write_on(&mut conn).await?;
-            let wanted: Vec<String> = groups
-                .iter()
-                .flat_map(|g| g.records.iter().cloned())
-                .collect();
-            let found = bulk_ops::resolve(&mut tx, &wanted).await?;
-            let chunk_ids: Vec<i64> = found.values().copied().collect();
-            let loaded = self.load(&mut tx, &chunk_ids).await?;
             phases.lap("reading");
             let mut staged = Staged::default();
             for g in &groups {
@@ -220,6 +240,7 @@ impl App {
             jobs::advance(&mut tx, job.id, cursor, done, &result.to_string(), now_ms()).await?;
             tx.commit().await?;
             phases.lap("committing");
+            chunk = next_chunk(chunk, started.elapsed());
             for a in &applied_all {
                 self.publish_applied(&actor, a);
             }
@@ -247,6 +268,29 @@ impl App {
         Ok(state)
     }
 
+    /// Reads the ready groups after position `after` and their records (cards, snapshots).
+    async fn read_chunk(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        search: i64,
+        after: i64,
+        limit: i64,
+    ) -> AppResult<Chunk> {
+        let groups = dup_store::ready_after(conn, search, after, limit).await?;
+        let wanted: Vec<String> = groups
+            .iter()
+            .flat_map(|g| g.records.iter().cloned())
+            .collect();
+        let found = bulk_ops::resolve(conn, &wanted).await?;
+        let ids: Vec<i64> = found.values().copied().collect();
+        let loaded = self.load(conn, &ids).await?;
+        Ok(Chunk {
+            groups,
+            found,
+            loaded,
+        })
+    }
+
     /// On SQLite, a bulk action removing at least `duplicate_defer_removes` records and
     /// 1/20 of the base drops the list's filter and sort indexes (`bulk::FILTER_INDEXES`)
     /// for its run and builds them at its end, as a large import into a base in use does:
@@ -270,5 +314,25 @@ impl App {
             return Ok(None);
         }
         Ok(Some(self.defer_indexes(false, Vec::new()).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_grows_toward_the_target_and_shrinks_when_slow() {
+        // Fast: twice as many at most.
+        assert_eq!(next_chunk(200, Duration::from_millis(300)), 400);
+        // Near the target: about as many as fit.
+        assert_eq!(next_chunk(400, Duration::from_millis(1_000)), 600);
+        // Never more than the cap.
+        assert_eq!(next_chunk(1_500, Duration::from_millis(100)), MAX_CHUNK);
+        // Slow: fewer, but never below the floor.
+        assert_eq!(next_chunk(600, Duration::from_millis(3_000)), 300);
+        assert_eq!(next_chunk(100, Duration::from_secs(60)), MIN_CHUNK);
+        // A small first transaction (tests) still only doubles.
+        assert_eq!(next_chunk(2, Duration::from_millis(10)), 4);
     }
 }

@@ -502,7 +502,9 @@ impl App {
         staged: &mut Staged,
     ) -> AppResult<()> {
         let all = plan.ids();
-        let by_id: HashMap<i64, &Card> = loaded.cards.iter().map(|(i, c)| (*i, c)).collect();
+        // The chunk's cards as they are (a map of them per plan grew with the square of a
+        // bulk transaction's groups).
+        let by_id = &loaded.cards;
         if all.iter().any(|i| !by_id.contains_key(i)) {
             return Err(conflict(
                 "record_gone",
@@ -510,7 +512,7 @@ impl App {
             ));
         }
         let images = &loaded.images;
-        for c in all.iter().map(|i| by_id[i]) {
+        for c in all.iter().map(|i| &by_id[i]) {
             if let Some(v) = versions.get(&c.public_id)
                 && *v != c.version
             {
@@ -527,11 +529,11 @@ impl App {
                 });
             }
         }
-        let main = by_id[&plan.main];
+        let main = &by_id[&plan.main];
         if let Some(other) = plan
             .merge
             .iter()
-            .map(|i| by_id[i])
+            .map(|i| &by_id[i])
             .find(|c| c.kind != main.kind)
         {
             return Err(mixed_kinds(main, other));
@@ -543,7 +545,7 @@ impl App {
         let mut summary = json!({});
         if !plan.merge.is_empty() {
             let merging: Vec<&Card> = std::iter::once(main)
-                .chain(plan.merge.iter().map(|i| by_id[i]))
+                .chain(plan.merge.iter().map(|i| &by_id[i]))
                 .collect();
             let members = members_of(&merging, images);
             let (data, sources) = merge_data(&members, &plan.choices);

@@ -353,7 +353,12 @@ async fn a_stale_merge_is_refused_and_undo_after_a_later_edit_explains_why_it_ca
 
 #[tokio::test]
 async fn bulk_merge_takes_every_ready_group_leaves_held_ones_and_each_merge_can_be_undone() {
-    let t = spawn_app_with(|c| c.duplicate_exclusions = vec!["22 500 00 00".into()]).await;
+    // Two groups in the first transaction: the job runs several.
+    let t = spawn_app_with(|c| {
+        c.duplicate_exclusions = vec!["22 500 00 00".into()];
+        c.duplicate_first_chunk = 2;
+    })
+    .await;
     let mut pairs = Vec::new();
     for i in 0..5 {
         let phone = format!("600 200 10{i}");
@@ -442,6 +447,72 @@ async fn bulk_merge_takes_every_ready_group_leaves_held_ones_and_each_merge_can_
         .try_get::<i64, _>(0)
         .unwrap();
     assert_eq!(audit, 1);
+}
+
+/// One group in the first transaction: a later transaction's group sees what an earlier
+/// one changed of its records (here an organization's people, moved to its main record),
+/// and its snapshot is the record as the merge found it.
+#[tokio::test]
+async fn a_later_group_of_a_bulk_merge_sees_what_an_earlier_group_moved_to_its_records() {
+    let t = spawn_app_with(|c| c.duplicate_first_chunk = 1).await;
+    let a = t
+        .create(json!({"kind": "organization", "name": "Acme", "phones": ["600 300 001"]}))
+        .await;
+    let a2 = t
+        .create(json!({"kind": "organization", "name": "Acme SA", "phones": ["600 300 001"]}))
+        .await;
+    let x = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "organization": id(&a2), "phones": ["600 300 002"]}))
+        .await;
+    let x2 = t
+        .create(json!({"kind": "person", "last_name": "Nowak", "first_name": "Jan", "phones": ["600 300 002"]}))
+        .await;
+    let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
+    assert_eq!(view["ready"], 2, "{view}");
+    let page = groups(&t, sid, "").await;
+    assert!(
+        page["items"][0]["records"].to_string().contains(&id(&a)),
+        "the organizations' group comes first: {page}"
+    );
+    let r = t
+        .post(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge", "confirm": 2}),
+        )
+        .await;
+    let job: Value = r.json().await.unwrap();
+    let done = t
+        .wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
+        .await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["result"]["removed"], 2, "{done}");
+    let s = state(&t, &id(&x)).await;
+    assert_eq!(s["organization"], id(&a), "{s}");
+    assert_eq!(s["first_name"], "Jan");
+    assert!(state(&t, &id(&x2)).await.is_null());
+    // Undoing the people's merge puts back the person as the merge found it: in Acme.
+    let ops: Value = t
+        .get(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/operations?job={}", job["id"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let people = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["main"] == json!(id(&x)))
+        .unwrap();
+    let r = undo(&t, people["id"].as_i64().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let s = state(&t, &id(&x)).await;
+    assert_eq!(s["organization"], id(&a), "{s}");
+    assert!(s["first_name"].is_null(), "{s}");
+    assert!(!state(&t, &id(&x2)).await.is_null());
 }
 
 #[tokio::test]

@@ -7,6 +7,43 @@ use super::*;
 /// for every row (sqlx hops threads per statement, which costs more than the insert).
 pub struct SqliteLoader {
     conn: rusqlite::Connection,
+    /// The planner's statistics of the indexes this loader dropped (`sqlite_stat1`:
+    /// table, index, stat), put back with them (see `build_deferred_indexes`).
+    kept_stats: Vec<(String, String, String)>,
+}
+
+/// A table whose size changed by this factor or more since its statistics is analyzed
+/// after a deferred build; otherwise the dropped indexes get their statistics back.
+const RESTAT_FACTOR: i64 = 4;
+
+/// The statistics rows of `indexes` (none when the base was never analyzed).
+fn stats_of(
+    tx: &rusqlite::Transaction<'_>,
+    indexes: &[(String, String)],
+) -> Result<Vec<(String, String, String)>> {
+    let analyzed: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sqlite_err)?;
+    if !analyzed {
+        return Ok(Vec::new());
+    }
+    let mut stmt = tx
+        .prepare("SELECT tbl, idx, stat FROM sqlite_stat1 WHERE idx = ?1")
+        .map_err(sqlite_err)?;
+    let mut out = Vec::new();
+    for (name, _) in indexes {
+        let rows = stmt
+            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(sqlite_err)?;
+        for row in rows {
+            out.push(row.map_err(sqlite_err)?);
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
@@ -215,7 +252,10 @@ impl SqliteLoader {
             "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144;",
         )
         .map_err(sqlite_err)?;
-        Ok(SqliteLoader { conn })
+        Ok(SqliteLoader {
+            conn,
+            kept_stats: Vec::new(),
+        })
     }
 
     /// Caps this connection's page cache (the loader's default is 256 MB, for the demo).
@@ -256,12 +296,52 @@ impl SqliteLoader {
             )?);
         }
         found.retain(|(name, _)| scope.wants(name));
+        let kept = stats_of(&tx, &found)?;
         defer_objects(&tx, "INDEX", &found)?;
         // The trigram tables' triggers stay in every load. Dropping them and filling the
         // tables in one pass at the end took longer at 1M records (31 s against 21 s of
         // triggers during the load; docs/decisions.md, session 9).
         tx.commit().map_err(sqlite_err)?;
+        self.kept_stats = kept;
         Ok(found.len())
+    }
+
+    /// Whether the statistics kept when the indexes were dropped still hold: every index
+    /// to build has them, and no table they describe changed size by `RESTAT_FACTOR` or
+    /// more since they were gathered (their first number is the table's rows then).
+    /// SQLite's own `PRAGMA optimize` likewise re-analyzes only after large changes.
+    fn kept_stats_hold(&self, building: &[(String, String)]) -> Result<bool> {
+        if building
+            .iter()
+            .any(|(name, _)| !self.kept_stats.iter().any(|(_, idx, _)| idx == name))
+        {
+            return Ok(false);
+        }
+        let mut tables: Vec<(&str, i64)> = Vec::new();
+        for (tbl, _, stat) in &self.kept_stats {
+            let then: i64 = stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if !tables.iter().any(|(t, _)| t == tbl) {
+                tables.push((tbl, then));
+            }
+        }
+        for (tbl, then) in tables {
+            let now: i64 = self
+                .conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM \"{}\"", tbl.replace('"', "")),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sqlite_err)?;
+            if then <= 0 || now >= then * RESTAT_FACTOR || now * RESTAT_FACTOR <= then {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Builds the indexes `defer_indexes` dropped.
@@ -284,6 +364,11 @@ impl SqliteLoader {
         let (trigram, indexes): (Vec<_>, Vec<_>) = pending
             .into_iter()
             .partition(|(name, _)| name == "_trgm_fill" || name.starts_with("records_trgm_"));
+        // Into a base in use the dropped indexes get back the statistics they had (an
+        // ANALYZE at 2M records took ~4.5 s), each in its index's transaction, so that no
+        // connection plans with the index but without its statistics; SQLite reloads them
+        // with the schema the CREATE INDEX changed.
+        let restat = !self.kept_stats_hold(&indexes)?;
         let mut steps: Vec<Vec<(String, String)>> = indexes.into_iter().map(|i| vec![i]).collect();
         if !trigram.is_empty() {
             steps.push(trigram);
@@ -300,17 +385,29 @@ impl SqliteLoader {
                 tracing::debug!(index = %name, seconds = t.elapsed().as_secs_f64(), "deferred index built");
                 tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
                     .map_err(sqlite_err)?;
+                if !restat {
+                    for (tbl, idx, stat) in self.kept_stats.iter().filter(|(_, i, _)| i == name) {
+                        tx.execute(
+                            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?1, ?2, ?3)",
+                            [tbl, idx, stat],
+                        )
+                        .map_err(sqlite_err)?;
+                    }
+                }
             }
             tx.commit().map_err(sqlite_err)?;
         }
-        // The loaded tables only: the trigram tables' shadow tables (FTS5 reads them by key,
-        // whatever the statistics) and the import's journal took ~1.5 of ANALYZE's 2.7 s
-        // at 1M.
-        let analyze: String = LOADED_TABLES
-            .iter()
-            .map(|t| format!("ANALYZE {t};"))
-            .collect();
-        self.conn.execute_batch(&analyze).map_err(sqlite_err)?;
+        if restat {
+            // The loaded tables only: the trigram tables' shadow tables (FTS5 reads them by
+            // key, whatever the statistics) and the import's journal took ~1.5 of ANALYZE's
+            // 2.7 s at 1M.
+            let analyze: String = LOADED_TABLES
+                .iter()
+                .map(|t| format!("ANALYZE {t};"))
+                .collect();
+            self.conn.execute_batch(&analyze).map_err(sqlite_err)?;
+        }
+        self.kept_stats.clear();
         // The new indexes' pages are in the WAL (hundreds of MB at 1M records): copied back
         // now, or the next short request's commit would.
         self.conn

@@ -227,21 +227,23 @@ pub async fn resolve_groups(
     if resolved.is_empty() {
         return Ok(());
     }
-    let mut sql = Sql::new("UPDATE duplicate_groups SET resolved_by = CASE position");
-    for (position, op) in resolved {
-        sql.push(" WHEN ").bind(*position).push(" THEN ").bind(*op);
+    // One JSON parameter: a CASE of thousands of branches, each bound, grew with the
+    // square of a bulk transaction's groups.
+    let rows: Vec<Vec<Param>> = resolved
+        .iter()
+        .map(|(position, op)| vec![(*position).into(), (*op).into()])
+        .collect();
+    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
+    for mut sql in crate::params::json_update(
+        "duplicate_groups",
+        "position",
+        &["resolved_by"],
+        &rows,
+        postgres,
+    ) {
+        sql.push(" AND duplicate_groups.job_id = ").bind(job_id);
+        sql.query().execute(&mut *conn).await?;
     }
-    sql.push(" END WHERE job_id = ")
-        .bind(job_id)
-        .push(" AND position IN (");
-    for (i, (position, _)) in resolved.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*position);
-    }
-    sql.push(")");
-    sql.query().execute(&mut *conn).await?;
     Ok(())
 }
 
