@@ -241,3 +241,60 @@ async fn a_load_into_a_base_in_use_defers_only_the_filter_indexes() {
         .unwrap();
     assert_eq!(names(t.app.db.clone()).await, before);
 }
+
+/// The planner's statistics of the indexes a load into a base in use drops come back with
+/// them while the table's size stays within 4x of what they describe; past that, the build
+/// analyzes the table again.
+#[tokio::test]
+async fn deferred_indexes_get_their_statistics_back_unless_the_table_grew_fourfold() {
+    let t = spawn_app().await;
+    let Some(path) = t.app.db.sqlite_path.clone() else {
+        return;
+    };
+    for i in 0..8 {
+        t.create(serde_json::json!({"kind": "person", "last_name": format!("Nowak{i}")}))
+            .await;
+    }
+    let pool = t.app.db.pool.clone();
+    let stat = |idx: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("SELECT stat FROM sqlite_stat1 WHERE idx = $1")
+                .bind(idx)
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+                .map(|r| r.try_get::<String, _>(0).unwrap())
+        }
+    };
+    // (statistics as stored before the load, what the build leaves)
+    for (before, kept) in [("8 7", true), ("1 1", false)] {
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+        // A marker no ANALYZE writes: kept only if the statistics are put back.
+        sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = 'records'")
+            .bind(before)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut loader = kartoteka_store::bulk::SqliteLoader::open(&p).unwrap();
+            loader
+                .defer_indexes(kartoteka_store::bulk::Defer::Filters { keep: &[] })
+                .unwrap();
+            assert!(
+                loader.build_deferred_indexes().is_ok(),
+                "the deferred indexes build"
+            );
+        })
+        .await
+        .unwrap();
+        let after = stat("records_k_last").await;
+        if kept {
+            assert_eq!(after.as_deref(), Some(before), "kept: {after:?}");
+        } else {
+            let after = after.unwrap_or_default();
+            assert!(after.starts_with("8 "), "8 records analyzed again: {after}");
+        }
+    }
+}

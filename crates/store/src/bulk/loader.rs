@@ -2,6 +2,7 @@
 //! large write drops and builds again at its end, on SQLite and PostgreSQL.
 
 use super::*;
+use rusqlite::OptionalExtension;
 
 /// SQLite's fast path: one connection of its own, prepared single-row statements reused
 /// for every row (sqlx hops threads per statement, which costs more than the insert).
@@ -9,18 +10,19 @@ pub struct SqliteLoader {
     conn: rusqlite::Connection,
     /// The planner's statistics of the indexes this loader dropped (`sqlite_stat1`:
     /// table, index, stat), put back with them (see `build_deferred_indexes`).
-    kept_stats: Vec<(String, String, String)>,
+    kept_stats: Vec<KeptStat>,
 }
 
 /// A table whose size changed by this factor or more since its statistics is analyzed
 /// after a deferred build; otherwise the dropped indexes get their statistics back.
 const RESTAT_FACTOR: i64 = 4;
 
-/// The statistics rows of `indexes` (none when the base was never analyzed).
+/// Each dropped index's table and statistics row (none for an index never analyzed, or
+/// analyzed while its table was empty).
 fn stats_of(
     tx: &rusqlite::Transaction<'_>,
-    indexes: &[(String, String)],
-) -> Result<Vec<(String, String, String)>> {
+    indexes: &[(String, &'static str)],
+) -> Result<Vec<KeptStat>> {
     let analyzed: bool = tx
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
@@ -28,22 +30,45 @@ fn stats_of(
             |r| r.get(0),
         )
         .map_err(sqlite_err)?;
-    if !analyzed {
-        return Ok(Vec::new());
-    }
-    let mut stmt = tx
-        .prepare("SELECT tbl, idx, stat FROM sqlite_stat1 WHERE idx = ?1")
-        .map_err(sqlite_err)?;
     let mut out = Vec::new();
-    for (name, _) in indexes {
-        let rows = stmt
-            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(sqlite_err)?;
-        for row in rows {
-            out.push(row.map_err(sqlite_err)?);
-        }
+    for (name, table) in indexes {
+        let stat: Option<String> = if analyzed {
+            tx.query_row(
+                "SELECT stat FROM sqlite_stat1 WHERE idx = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sqlite_err)?
+        } else {
+            None
+        };
+        out.push(KeptStat {
+            table,
+            index: name.clone(),
+            stat,
+        });
     }
     Ok(out)
+}
+
+/// A dropped index's statistics, to put back when it is built.
+struct KeptStat {
+    table: &'static str,
+    index: String,
+    /// Its `sqlite_stat1` row; the first number is the table's rows when analyzed.
+    stat: Option<String>,
+}
+
+impl KeptStat {
+    /// The table's rows the statistics describe (0 without statistics).
+    fn rows(&self) -> i64 {
+        self.stat
+            .as_deref()
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 pub(super) fn sqlite_err(e: rusqlite::Error) -> StoreError {
@@ -288,15 +313,20 @@ impl SqliteLoader {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
         let mut found: Vec<(String, String)> = Vec::new();
+        let mut tables: Vec<(String, &'static str)> = Vec::new();
         for table in LOADED_TABLES {
-            found.extend(schema_objects(
+            for (name, sql) in schema_objects(
                 &tx,
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1",
                 table,
-            )?);
+            )? {
+                if scope.wants(&name) {
+                    tables.push((name.clone(), table));
+                    found.push((name, sql));
+                }
+            }
         }
-        found.retain(|(name, _)| scope.wants(name));
-        let kept = stats_of(&tx, &found)?;
+        let kept = stats_of(&tx, &tables)?;
         defer_objects(&tx, "INDEX", &found)?;
         // The trigram tables' triggers stay in every load. Dropping them and filling the
         // tables in one pass at the end took longer at 1M records (31 s against 21 s of
@@ -307,37 +337,34 @@ impl SqliteLoader {
     }
 
     /// Whether the statistics kept when the indexes were dropped still hold: every index
-    /// to build has them, and no table they describe changed size by `RESTAT_FACTOR` or
-    /// more since they were gathered (their first number is the table's rows then).
-    /// SQLite's own `PRAGMA optimize` likewise re-analyzes only after large changes.
+    /// to build was dropped by this loader, and no table changed size by `RESTAT_FACTOR`
+    /// or more since its statistics were gathered (a table without them must still be
+    /// empty). SQLite's own `PRAGMA optimize` likewise re-analyzes only after large changes.
     fn kept_stats_hold(&self, building: &[(String, String)]) -> Result<bool> {
         if building
             .iter()
-            .any(|(name, _)| !self.kept_stats.iter().any(|(_, idx, _)| idx == name))
+            .any(|(name, _)| !self.kept_stats.iter().any(|k| k.index == *name))
         {
             return Ok(false);
         }
-        let mut tables: Vec<(&str, i64)> = Vec::new();
-        for (tbl, _, stat) in &self.kept_stats {
-            let then: i64 = stat
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            if !tables.iter().any(|(t, _)| t == tbl) {
-                tables.push((tbl, then));
+        let mut then: Vec<(&str, i64)> = Vec::new();
+        for k in &self.kept_stats {
+            match then.iter_mut().find(|(t, _)| *t == k.table) {
+                Some((_, rows)) => *rows = (*rows).max(k.rows()),
+                None => then.push((k.table, k.rows())),
             }
         }
-        for (tbl, then) in tables {
+        for (table, then) in then {
             let now: i64 = self
                 .conn
-                .query_row(
-                    &format!("SELECT COUNT(*) FROM \"{}\"", tbl.replace('"', "")),
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
                 .map_err(sqlite_err)?;
-            if then <= 0 || now >= then * RESTAT_FACTOR || now * RESTAT_FACTOR <= then {
+            let holds = if then == 0 {
+                now == 0
+            } else {
+                now < then * RESTAT_FACTOR && now * RESTAT_FACTOR > then
+            };
+            if !holds {
                 return Ok(false);
             }
         }
@@ -385,14 +412,18 @@ impl SqliteLoader {
                 tracing::debug!(index = %name, seconds = t.elapsed().as_secs_f64(), "deferred index built");
                 tx.execute("DELETE FROM deferred_indexes WHERE name = ?1", [name])
                     .map_err(sqlite_err)?;
-                if !restat {
-                    for (tbl, idx, stat) in self.kept_stats.iter().filter(|(_, i, _)| i == name) {
-                        tx.execute(
-                            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?1, ?2, ?3)",
-                            [tbl, idx, stat],
-                        )
-                        .map_err(sqlite_err)?;
-                    }
+                if !restat
+                    && let Some(KeptStat {
+                        table,
+                        index,
+                        stat: Some(stat),
+                    }) = self.kept_stats.iter().find(|k| k.index == *name)
+                {
+                    tx.execute(
+                        "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (?1, ?2, ?3)",
+                        [*table, index.as_str(), stat.as_str()],
+                    )
+                    .map_err(sqlite_err)?;
                 }
             }
             tx.commit().map_err(sqlite_err)?;

@@ -227,22 +227,18 @@ pub async fn resolve_groups(
     if resolved.is_empty() {
         return Ok(());
     }
-    // One JSON parameter: a CASE of thousands of branches, each bound, grew with the
-    // square of a bulk transaction's groups.
-    let rows: Vec<Vec<Param>> = resolved
-        .iter()
-        .map(|(position, op)| vec![(*position).into(), (*op).into()])
-        .collect();
-    let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
-    for mut sql in crate::params::json_update(
-        "duplicate_groups",
-        "position",
-        &["resolved_by"],
-        &rows,
-        postgres,
-    ) {
-        sql.push(" AND duplicate_groups.job_id = ").bind(job_id);
-        sql.query().execute(&mut *conn).await?;
+    // One prepared statement a group: a CASE of thousands of bound branches grew with the
+    // square of a bulk transaction's groups, and SQLite planned an `UPDATE … FROM` of JSON
+    // rows as a scan parsing the JSON for every group row.
+    for (position, op) in resolved {
+        sqlx::query(
+            "UPDATE duplicate_groups SET resolved_by = $1 WHERE job_id = $2 AND position = $3",
+        )
+        .bind(*op)
+        .bind(job_id)
+        .bind(*position)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
