@@ -230,7 +230,7 @@ fn push_json_rows(sql: &mut Sql, chunk: &[Vec<Param>], postgres: bool) {
 
 /// The rows as the text of one JSON array of arrays, written straight from the values
 /// (building a `serde_json::Value` first copied every text once more).
-fn json_rows(chunk: &[Vec<Param>]) -> String {
+pub(crate) fn json_rows(chunk: &[Vec<Param>]) -> String {
     fn value(out: &mut Vec<u8>, p: &Param) {
         // Writing to a Vec cannot fail, and every value serializes (a non-finite number
         // as null).

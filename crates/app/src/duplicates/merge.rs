@@ -656,6 +656,7 @@ impl App {
         merge::delete_records(&mut *tx, self.db.backend, &staged.removed).await?;
         phases.lap("deleting");
         let ids = merge::insert_operations(&mut *tx, self.db.backend, &staged.ops).await?;
+        phases.lap("journaling");
         let mut by_search: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
         let mut out = Vec::with_capacity(ids.len());
         for ((mut applied, group), id) in staged.applied.into_iter().zip(ids) {
@@ -668,7 +669,7 @@ impl App {
         for (search, resolved) in by_search {
             dup_store::resolve_groups(&mut *tx, search, &resolved).await?;
         }
-        phases.lap("journaling");
+        phases.lap("marking groups");
         Ok(out)
     }
 

@@ -227,19 +227,34 @@ pub async fn resolve_groups(
     if resolved.is_empty() {
         return Ok(());
     }
-    // One prepared statement a group: a CASE of thousands of bound branches grew with the
-    // square of a bulk transaction's groups, and SQLite planned an `UPDATE … FROM` of JSON
-    // rows as a scan parsing the JSON for every group row.
-    for (position, op) in resolved {
-        sqlx::query(
-            "UPDATE duplicate_groups SET resolved_by = $1 WHERE job_id = $2 AND position = $3",
-        )
-        .bind(*op)
-        .bind(job_id)
-        .bind(*position)
-        .execute(&mut *conn)
-        .await?;
+    // One JSON parameter (a CASE of thousands of bound branches grew with the square of a
+    // bulk transaction's groups). SQLite planned an `UPDATE … FROM (<JSON rows>)` as a scan
+    // of the search's groups re-parsing the JSON for each: the rows are materialized first.
+    let rows: Vec<Vec<Param>> = resolved
+        .iter()
+        .map(|(position, op)| vec![(*position).into(), (*op).into()])
+        .collect();
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        for mut sql in crate::params::json_update(
+            "duplicate_groups",
+            "position",
+            &["resolved_by"],
+            &rows,
+            true,
+        ) {
+            sql.push(" AND duplicate_groups.job_id = ").bind(job_id);
+            sql.query().execute(&mut *conn).await?;
+        }
+        return Ok(());
     }
+    let mut sql = Sql::new(
+        "WITH j(position, op) AS MATERIALIZED (SELECT value->>0, value->>1 FROM jsonb_each(",
+    );
+    sql.bind(crate::params::json_rows(&rows))
+        .push(")) UPDATE duplicate_groups SET resolved_by = j.op FROM j WHERE duplicate_groups.job_id = ")
+        .bind(job_id)
+        .push(" AND duplicate_groups.position = j.position");
+    sql.query().execute(&mut *conn).await?;
     Ok(())
 }
 
