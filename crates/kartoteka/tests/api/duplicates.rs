@@ -149,6 +149,37 @@ async fn merge(t: &TestApp, token: &str, body: Value) -> Value {
     v
 }
 
+/// Starts a bulk merge of a search's ready groups, confirming `confirm` removals, and waits
+/// for its job: (job ID, the finished job).
+async fn bulk_merge(t: &TestApp, sid: i64, confirm: i64) -> (i64, Value) {
+    let job: Value = t
+        .post(
+            &t.admin_token,
+            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
+            json!({"action": "merge", "confirm": confirm}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = job["id"].as_i64().unwrap();
+    let done = t.wait_for_job(&t.admin_token, id).await;
+    assert_eq!(done["state"], "done", "{done}");
+    (id, done)
+}
+
+/// The operations a bulk job journaled, newest first.
+async fn job_operations(t: &TestApp, job: i64) -> Value {
+    t.get(
+        &t.admin_token,
+        &format!("/api/v1/duplicates/operations?job={job}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 async fn undo(t: &TestApp, op: i64) -> reqwest::Response {
     t.post(
         &t.admin_token,
@@ -390,18 +421,7 @@ async fn bulk_merge_takes_every_ready_group_leaves_held_ones_and_each_merge_can_
         .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(field_errors(&p)[0].0, "confirm");
-    let r = t
-        .post(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
-            json!({"action": "merge", "confirm": 5}),
-        )
-        .await;
-    let job: Value = r.json().await.unwrap();
-    let done = t
-        .wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
-        .await;
-    assert_eq!(done["state"], "done", "{done}");
+    let (job, done) = bulk_merge(&t, sid, 5).await;
     assert_eq!(done["result"]["groups"], 5);
     assert_eq!(done["result"]["removed"], 5);
     for (a, b) in &pairs {
@@ -423,15 +443,7 @@ async fn bulk_merge_takes_every_ready_group_leaves_held_ones_and_each_merge_can_
         .unwrap();
     assert_eq!(view["resolved"], 5);
     assert_eq!(view["ready"], 0);
-    let ops: Value = t
-        .get(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/operations?job={}", job["id"]),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ops = job_operations(&t, job).await;
     assert_eq!(ops.as_array().unwrap().len(), 5);
     let first = &ops[4];
     let r = undo(&t, first["id"].as_i64().unwrap()).await;
@@ -474,33 +486,14 @@ async fn a_later_group_of_a_bulk_merge_sees_what_an_earlier_group_moved_to_its_r
         page["items"][0]["records"].to_string().contains(&id(&a)),
         "the organizations' group comes first: {page}"
     );
-    let r = t
-        .post(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
-            json!({"action": "merge", "confirm": 2}),
-        )
-        .await;
-    let job: Value = r.json().await.unwrap();
-    let done = t
-        .wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
-        .await;
-    assert_eq!(done["state"], "done", "{done}");
+    let (job, done) = bulk_merge(&t, sid, 2).await;
     assert_eq!(done["result"]["removed"], 2, "{done}");
     let s = state(&t, &id(&x)).await;
     assert_eq!(s["organization"], id(&a), "{s}");
     assert_eq!(s["first_name"], "Jan");
     assert!(state(&t, &id(&x2)).await.is_null());
     // Undoing the people's merge puts back the person as the merge found it: in Acme.
-    let ops: Value = t
-        .get(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/operations?job={}", job["id"]),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ops = job_operations(&t, job).await;
     let people = ops
         .as_array()
         .unwrap()
@@ -532,20 +525,7 @@ async fn a_bulk_merge_removing_much_of_the_base_builds_the_filter_indexes_at_its
     }
     let (sid, view) = search(&t, &t.admin_token, json!({"criteria": ["phone"]})).await;
     assert_eq!(view["ready_removes"], 4, "{view}");
-    let job: Value = t
-        .post(
-            &t.admin_token,
-            &format!("/api/v1/duplicates/searches/{sid}/bulk"),
-            json!({"action": "merge", "confirm": 4}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let done = t
-        .wait_for_job(&t.admin_token, job["id"].as_i64().unwrap())
-        .await;
-    assert_eq!(done["state"], "done", "{done}");
+    let (_, done) = bulk_merge(&t, sid, 4).await;
     assert_eq!(done["result"]["removed"], 4);
     for b in &removed {
         assert!(state(&t, &id(b)).await.is_null());
