@@ -38,33 +38,30 @@ impl Pair {
 /// Statements over a round of pairs (the pairs come from `p(main, other, pub)`), in order:
 /// segments united; the classifier history of cases in campaigns both have moved to the
 /// main record's case (marked with the other's public ID) and their attempts added; the
-/// other cases (and their history) marked and moved.
+/// other cases (and their history) marked and moved. Each joins the pairs once
+/// (`UPDATE … FROM`): correlated subqueries over `p` scanned it for every row they
+/// updated, which grew with the square of a transaction's pairs.
 const SEGMENT_ROUND: &str = "INSERT INTO record_segments (record_id, segment_id, added_at) \
      SELECT p.main, s.segment_id, s.added_at FROM p JOIN record_segments s ON s.record_id = p.other \
      WHERE true ON CONFLICT DO NOTHING";
 const CASE_ROUND: [&str; 4] = [
-    "UPDATE case_classifiers SET \
-     origin_record = COALESCE(origin_record, (SELECT p.pub FROM cases o JOIN p ON p.other = o.record_id \
-        WHERE o.id = case_classifiers.case_id)), \
-     case_id = (SELECT m.id FROM cases o JOIN p ON p.other = o.record_id \
-        JOIN cases m ON m.record_id = p.main AND m.campaign_id = o.campaign_id \
-        WHERE o.id = case_classifiers.case_id) \
-     WHERE case_id IN (SELECT o.id FROM p JOIN cases o ON o.record_id = p.other \
-        JOIN cases m ON m.record_id = p.main AND m.campaign_id = o.campaign_id)",
-    "UPDATE cases SET attempts = attempts + COALESCE((SELECT o.attempts FROM p \
-        JOIN cases o ON o.record_id = p.other WHERE p.main = cases.record_id \
-        AND o.campaign_id = cases.campaign_id), 0) \
-     WHERE record_id IN (SELECT main FROM p) AND campaign_id IN (SELECT o.campaign_id FROM p \
-        JOIN cases o ON o.record_id = p.other WHERE p.main = cases.record_id)",
-    "UPDATE case_classifiers SET \
-     origin_record = COALESCE(origin_record, (SELECT p.pub FROM cases o JOIN p ON p.other = o.record_id \
-        WHERE o.id = case_classifiers.case_id)) \
-     WHERE case_id IN (SELECT o.id FROM p JOIN cases o ON o.record_id = p.other \
-        WHERE o.campaign_id NOT IN (SELECT m.campaign_id FROM cases m WHERE m.record_id = p.main))",
-    "UPDATE cases SET record_id = (SELECT p.main FROM p WHERE p.other = cases.record_id), \
-     origin_record = COALESCE(origin_record, (SELECT p.pub FROM p WHERE p.other = cases.record_id)) \
-     WHERE record_id IN (SELECT other FROM p) AND campaign_id NOT IN (SELECT m.campaign_id FROM p \
-        JOIN cases m ON m.record_id = p.main WHERE p.other = cases.record_id)",
+    "UPDATE case_classifiers SET origin_record = COALESCE(case_classifiers.origin_record, x.pub), \
+     case_id = x.main_case \
+     FROM (SELECT o.id AS other_case, m.id AS main_case, p.pub FROM p \
+        JOIN cases o ON o.record_id = p.other \
+        JOIN cases m ON m.record_id = p.main AND m.campaign_id = o.campaign_id) x \
+     WHERE case_classifiers.case_id = x.other_case",
+    "UPDATE cases SET attempts = cases.attempts + COALESCE(x.attempts, 0) \
+     FROM (SELECT p.main, o.campaign_id, o.attempts FROM p JOIN cases o ON o.record_id = p.other) x \
+     WHERE cases.record_id = x.main AND cases.campaign_id = x.campaign_id",
+    "UPDATE case_classifiers SET origin_record = COALESCE(case_classifiers.origin_record, x.pub) \
+     FROM (SELECT o.id, p.pub FROM p JOIN cases o ON o.record_id = p.other \
+        WHERE NOT EXISTS (SELECT 1 FROM cases m WHERE m.record_id = p.main \
+        AND m.campaign_id = o.campaign_id)) x \
+     WHERE case_classifiers.case_id = x.id",
+    "UPDATE cases SET record_id = p.main, origin_record = COALESCE(cases.origin_record, p.pub) \
+     FROM p WHERE cases.record_id = p.other AND NOT EXISTS (SELECT 1 FROM cases m \
+        WHERE m.record_id = p.main AND m.campaign_id = cases.campaign_id)",
 ];
 
 /// `WITH p(main, other, pub) AS (<the pairs as one JSON parameter>) ` + `statement`.
