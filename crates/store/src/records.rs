@@ -370,7 +370,16 @@ impl RecordWrites {
     }
 
     /// Runs the gathered writes.
-    pub async fn run(&self, conn: &mut AnyConnection) -> Result<()> {
+    pub async fn run(mut self, conn: &mut AnyConnection) -> Result<()> {
+        // Row updates in ascending ID: an update changing a search key rewrites the
+        // record's trigrams, and FTS5 flushes its pending terms to a new segment whenever
+        // a rowid comes below the previous one (a segment per row, then merges of them).
+        for rows in self.updates.values_mut() {
+            rows.sort_unstable_by_key(|r| match r.first() {
+                Some(Param::Int(Some(id))) => *id,
+                _ => i64::MIN,
+            });
+        }
         let backend = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
             Backend::Postgres
         } else {

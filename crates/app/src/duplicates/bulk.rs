@@ -172,7 +172,7 @@ impl App {
             let Chunk {
                 groups,
                 found,
-                loaded,
+                mut loaded,
             } = self.read_chunk(&mut tx, search, cursor, chunk).await?;
             let Some(last) = groups.last().map(|g| g.position) else {
                 break;
@@ -213,7 +213,7 @@ impl App {
                         Some((search, g.position)),
                         &defs,
                         &BTreeMap::new(),
-                        &loaded,
+                        &mut loaded,
                         &mut staged,
                     )
                     .await

@@ -419,7 +419,7 @@ impl App {
         let defs = self.definitions().await?;
         let mut tx = self.db.begin_write().await?;
         let (plan, _) = self.plan_of(&mut tx, req).await?;
-        let loaded = self.load(&mut tx, &plan.ids()).await?;
+        let mut loaded = self.load(&mut tx, &plan.ids()).await?;
         let mut staged = Staged::default();
         let group = req.search.zip(req.group);
         self.stage_plan(
@@ -430,7 +430,7 @@ impl App {
             group,
             &defs,
             &req.versions,
-            &loaded,
+            &mut loaded,
             &mut staged,
         )
         .await?;
@@ -474,7 +474,17 @@ impl App {
     /// Locks and reads records (cards and snapshots) for plans applied next.
     pub(crate) async fn load(&self, tx: &mut AnyConnection, ids: &[i64]) -> AppResult<Loaded> {
         merge::lock_ids(&mut *tx, self.db.backend, ids).await?;
-        let cards = cards::by_ids(&mut *tx, self.db.backend, ids).await?;
+        // On SQLite the reader's prepared statements read cards faster than the JSON
+        // aggregation through sqlx (the transaction has not written yet).
+        let cards = match self.db.reader.clone() {
+            Some(reader) => {
+                let ids = ids.to_vec();
+                tokio::task::spawn_blocking(move || reader.cards_by_ids(&ids))
+                    .await
+                    .map_err(|e| AppError::Unexpected(format!("reading cards: {e}")))??
+            }
+            None => cards::by_ids(&mut *tx, self.db.backend, ids).await?,
+        };
         // The transaction has not written yet: the reader sees what it sees.
         let images = merge::images(&mut *tx, self.db.backend, self.db.reader.as_ref(), ids).await?;
         Ok(Loaded {
@@ -498,7 +508,7 @@ impl App {
         group: Option<(i64, i64)>,
         defs: &Definitions,
         versions: &BTreeMap<String, i64>,
-        loaded: &Loaded,
+        loaded: &mut Loaded,
         staged: &mut Staged,
     ) -> AppResult<()> {
         let all = plan.ids();
@@ -594,13 +604,16 @@ impl App {
         let deleted = pid(&plan.delete);
         summary["merged"] = json!(merged);
         summary["deleted"] = json!(deleted);
+        // The images go into the journal (each record is in one plan of a chunk).
         let snapshot = Snapshot {
-            main: (!plan.merge.is_empty())
-                .then(|| images.get(&plan.main).cloned())
-                .flatten(),
+            main: if plan.merge.is_empty() {
+                None
+            } else {
+                loaded.images.remove(&plan.main)
+            },
             removed: removed_ids
                 .iter()
-                .filter_map(|i| images.get(i).cloned())
+                .filter_map(|i| loaded.images.remove(i))
                 .collect(),
         };
         let removed: Vec<String> = merged.iter().chain(&deleted).cloned().collect();
