@@ -13,7 +13,7 @@ use crate::cards::{Card, Children, base_select_sql, card_from_parts, push_contac
 use crate::params::{Param, Sql};
 use crate::row::Cols;
 use crate::users::{ApiToken, User, token_user_from_row, token_user_sql};
-use crate::{Backend, Result, StoreError};
+use crate::{Result, StoreError};
 use kartoteka_domain::field::FieldType;
 use kartoteka_domain::phone::PhoneType;
 use kartoteka_domain::record::{EmailAddress, Phone};
@@ -156,19 +156,6 @@ impl SqliteReader {
         sql.push(" ORDER BY r.id LIMIT ").bind(limit);
         self.rows(&sql, |r| {
             Ok((r.text("public_id")?, r.text("display_name")?))
-        })
-    }
-
-    /// Cards of the given internal IDs (those that exist), in no particular order.
-    /// Blocking: call it off the async workers.
-    pub fn cards_by_ids(&self, ids: &[i64]) -> Result<Vec<Card>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.cards(|sql| {
-            sql.push("r.id IN (");
-            crate::bulk_ops::push_json_ids(sql, Backend::Sqlite, ids);
-            sql.push(")");
         })
     }
 

@@ -16,8 +16,10 @@ use crate::bulk_ops::push_json_ids;
 use crate::params::{Param, Sql};
 use crate::{Backend, Result, StoreError};
 
+mod card_images;
 mod images;
 mod links;
+pub use card_images::cards_of_images;
 pub use images::images;
 pub use links::{Pair, move_links};
 

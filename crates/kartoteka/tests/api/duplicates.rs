@@ -508,6 +508,51 @@ async fn a_later_group_of_a_bulk_merge_sees_what_an_earlier_group_moved_to_its_r
     assert!(!state(&t, &id(&x2)).await.is_null());
 }
 
+/// A merge builds its records' cards from their snapshots; in debug builds (tests) it also
+/// reads them directly and fails on any difference. Records here carry what the other tests
+/// leave out: custom values of two types, managers, an organization, tags and e-mails.
+#[tokio::test]
+async fn a_merge_of_records_with_custom_values_managers_and_an_organization_keeps_them() {
+    let t = spawn_app().await;
+    for body in [
+        json!({"key": "budget", "label": "Budget", "type": "number"}),
+        json!({"key": "note", "label": "Note", "type": "text"}),
+    ] {
+        let r = t.post(&t.admin_token, "/api/v1/fields", body).await;
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    let org = t
+        .create(json!({"kind": "organization", "name": "Acme"}))
+        .await;
+    let a = t
+        .create(
+            json!({"kind": "person", "last_name": "Nowak", "organization": id(&org),
+                       "managers": ["admin"], "custom": {"budget": "100"}, "tags": ["z", "a"],
+                       "phones": ["600 400 001"]}),
+        )
+        .await;
+    let b = t
+        .create(
+            json!({"kind": "person", "last_name": "Nowak", "custom": {"note": "call after 5"},
+                       "phones": ["600 400 001", "600 400 002"], "emails": ["n@nowak.pl"]}),
+        )
+        .await;
+    let op = merge(&t, &t.admin_token, json!({"records": [id(&a), id(&b)]})).await;
+    let after = state(&t, &id(&a)).await;
+    assert_eq!(after["organization"], json!(id(&org)), "{after}");
+    assert_eq!(after["managers"], json!(["admin"]), "{after}");
+    assert_eq!(after["custom"]["budget"], json!(100), "{after}");
+    assert_eq!(after["custom"]["note"], json!("call after 5"), "{after}");
+    assert_eq!(after["phones"].as_array().unwrap().len(), 2, "{after}");
+    assert_eq!(state(&t, &id(&b)).await, Value::Null);
+    let r = undo(&t, op["id"].as_i64().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        state(&t, &id(&b)).await["custom"]["note"],
+        json!("call after 5")
+    );
+}
+
 #[tokio::test]
 async fn a_bulk_merge_removing_much_of_the_base_builds_the_filter_indexes_at_its_end() {
     // Removing 4 of 8 records is at least 1/20 of the base: on SQLite the list's filter
