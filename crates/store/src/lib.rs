@@ -23,6 +23,7 @@ pub mod presence;
 pub mod records;
 mod row;
 pub mod search_keys;
+pub mod trigrams;
 pub mod users;
 pub mod views;
 

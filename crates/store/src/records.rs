@@ -360,6 +360,20 @@ impl RecordWrites {
         Ok(())
     }
 
+    /// The records whose row update sets `column`.
+    pub fn updated_with(&self, column: &str) -> Vec<i64> {
+        self.updates
+            .iter()
+            .filter(|(cols, _)| cols.contains(&column))
+            .flat_map(|(_, rows)| {
+                rows.iter().filter_map(|r| match r.first() {
+                    Some(Param::Int(Some(id))) => Some(*id),
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
     /// Notes that `fields` of record `id` changed at `version` / `at`.
     pub fn note_changes(&mut self, id: i64, fields: &[String], version: i64, at: i64) {
         self.changes.extend(

@@ -9,7 +9,7 @@ use kartoteka_domain::time::now_ms;
 use kartoteka_store::bulk_ops;
 use kartoteka_store::duplicates as dup_store;
 use kartoteka_store::jobs::{self, Job};
-use kartoteka_store::{Backend, merge};
+use kartoteka_store::{Backend, merge, trigrams};
 use serde_json::{Value, json};
 
 use super::merge::{Loaded, Plan, Staged, check_may_merge, conflict};
@@ -169,6 +169,7 @@ impl App {
             }
             let started = Instant::now();
             let mut tx = self.db.begin_write_on(&mut conn).await?;
+            let trigrams = trigrams::suspend(&mut tx, self.db.backend).await?;
             let Chunk {
                 groups,
                 found,
@@ -230,7 +231,9 @@ impl App {
                 }
             }
             phases.lap("planning");
-            let applied_all = self.flush_plans(&mut tx, staged, &mut phases).await?;
+            let applied_all = self
+                .flush_plans(&mut tx, staged, trigrams, &mut phases)
+                .await?;
             result["groups"] =
                 json!(result["groups"].as_i64().unwrap_or(0) + applied_all.len() as i64);
             let removed: usize = applied_all.iter().map(|a| a.removed.len()).sum();

@@ -13,6 +13,7 @@ use kartoteka_store::duplicates as dup_store;
 
 use kartoteka_store::merge::{self, Image, Operation, Snapshot};
 use kartoteka_store::records::RecordWrites;
+use kartoteka_store::trigrams;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -435,7 +436,7 @@ impl App {
         )
         .await?;
         let applied = self
-            .flush_plans(&mut tx, staged, &mut Phases::default())
+            .flush_plans(&mut tx, staged, None, &mut Phases::default())
             .await?
             .pop()
             .ok_or_else(|| AppError::Unexpected("a staged merge did not apply".into()))?;
@@ -664,18 +665,32 @@ impl App {
     /// records' rows and collections, the links moved (before anything is deleted, so that
     /// a link between records removed by two plans is not lost), the removed records
     /// deleted, the operations journaled and their groups marked resolved.
+    /// With `trigrams` (the trigram triggers suspended for the transaction), it writes the
+    /// trigrams of the records removed and changed before returning.
     pub(crate) async fn flush_plans(
         &self,
         tx: &mut AnyConnection,
         staged: Staged,
+        trigrams: Option<trigrams::Suspended>,
         phases: &mut Phases,
     ) -> AppResult<Vec<Applied>> {
+        let changed: HashMap<&str, Vec<i64>> = trigrams::TRIGRAM_TABLES
+            .iter()
+            .map(|(_, key)| (*key, staged.writes.updated_with(key)))
+            .collect();
         staged.writes.run(tx).await?;
         phases.lap("writing");
         merge::move_links(&mut *tx, self.db.backend, &staged.links).await?;
         phases.lap("moving");
         merge::delete_records(&mut *tx, self.db.backend, &staged.removed).await?;
         phases.lap("deleting");
+        if let Some(t) = trigrams {
+            t.resume(&mut *tx, &staged.removed, |key| {
+                changed.get(key).cloned().unwrap_or_default()
+            })
+            .await?;
+            phases.lap("trigrams");
+        }
         let ids = merge::insert_operations(&mut *tx, self.db.backend, &staged.ops).await?;
         phases.lap("journaling");
         let mut by_search: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();

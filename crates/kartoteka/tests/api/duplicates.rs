@@ -151,7 +151,7 @@ async fn merge(t: &TestApp, token: &str, body: Value) -> Value {
 
 /// Starts a bulk merge of a search's ready groups, confirming `confirm` removals, and waits
 /// for its job: (job ID, the finished job).
-async fn bulk_merge(t: &TestApp, sid: i64, confirm: i64) -> (i64, Value) {
+pub async fn bulk_merge(t: &TestApp, sid: i64, confirm: i64) -> (i64, Value) {
     let job: Value = t
         .post(
             &t.admin_token,

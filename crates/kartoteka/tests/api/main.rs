@@ -12,6 +12,7 @@ mod door;
 mod duplicates;
 mod duplicates_props;
 mod duplicates_search;
+mod duplicates_trigrams;
 mod exports;
 mod fields;
 mod groups;

@@ -7,15 +7,7 @@
 use super::loader::sqlite_err;
 use super::*;
 use crate::imports::Journal;
-
-/// The trigram tables (SQLite) and the folded key each holds.
-const TRIGRAM_TABLES: [(&str, &str); 5] = [
-    ("trgm_last", "k_last"),
-    ("trgm_first", "k_first"),
-    ("trgm_display", "k_display"),
-    ("trgm_city", "k_city"),
-    ("trgm_address", "k_address"),
-];
+use crate::trigrams::TRIGRAM_TABLES;
 
 /// The trigger that writes a new record's trigrams.
 const TRIGRAM_INSERT_TRIGGER: &str = "records_trgm_insert";
