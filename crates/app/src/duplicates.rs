@@ -5,8 +5,9 @@
 mod bulk;
 mod merge;
 mod undo;
+mod views;
 
-pub use merge::{MergePreview, MergeRequest, OperationView, PreviewField, PreviewMember};
+pub use views::{MergePreview, MergeRequest, OperationView, PreviewField, PreviewMember};
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -8,7 +8,8 @@ use kartoteka_store::merge;
 use serde_json::json;
 use sqlx::Row;
 
-use super::merge::{OperationView, check_may_merge};
+use super::merge::check_may_merge;
+use super::views::OperationView;
 use crate::events::Event;
 use crate::{Actor, App, AppError, AppResult};
 
