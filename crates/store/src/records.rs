@@ -273,6 +273,14 @@ pub async fn replace_children(
     w.run(conn).await
 }
 
+/// The record ID an update row starts with.
+fn row_id(row: &[Param]) -> Option<i64> {
+    match row.first() {
+        Some(Param::Int(Some(id))) => Some(*id),
+        _ => None,
+    }
+}
+
 /// Writes to many records gathered to run as few statements: the row updates (one
 /// statement per set of columns), then per child table one DELETE of the
 /// replaced collections and one insert of their new rows (many rows through one JSON
@@ -365,12 +373,7 @@ impl RecordWrites {
         self.updates
             .iter()
             .filter(|(cols, _)| cols.contains(&column))
-            .flat_map(|(_, rows)| {
-                rows.iter().filter_map(|r| match r.first() {
-                    Some(Param::Int(Some(id))) => Some(*id),
-                    _ => None,
-                })
-            })
+            .flat_map(|(_, rows)| rows.iter().filter_map(|r| row_id(r)))
             .collect()
     }
 
@@ -389,10 +392,7 @@ impl RecordWrites {
         // record's trigrams, and FTS5 flushes its pending terms to a new segment whenever
         // a rowid comes below the previous one (a segment per row, then merges of them).
         for rows in self.updates.values_mut() {
-            rows.sort_unstable_by_key(|r| match r.first() {
-                Some(Param::Int(Some(id))) => *id,
-                _ => i64::MIN,
-            });
+            rows.sort_unstable_by_key(|r| row_id(r));
         }
         let backend = if conn.backend_name().eq_ignore_ascii_case("postgresql") {
             Backend::Postgres

@@ -44,12 +44,7 @@ async fn by_last_name(t: &TestApp, part: &str) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
+    page["items"].as_array().unwrap().iter().map(id).collect()
 }
 
 #[tokio::test]

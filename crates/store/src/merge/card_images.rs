@@ -111,6 +111,28 @@ async fn names(
     Ok(out)
 }
 
+/// Custom fields by ID: their key and type.
+async fn custom_fields(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, (String, FieldType)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    let mut sql = Sql::new("SELECT id, key, field_type FROM custom_fields WHERE id IN (");
+    push_json_ids(&mut sql, backend, &ids);
+    sql.push(")");
+    let mut out = HashMap::new();
+    for row in sql.query().fetch_all(&mut *conn).await? {
+        let t: String = row.try_get(2)?;
+        let t = FieldType::parse(&t).map_err(|e| StoreError::Corrupt(e.message))?;
+        out.insert(row.try_get::<i64, _>(0)?, (row.try_get::<String, _>(1)?, t));
+    }
+    Ok(out)
+}
+
 /// The cards of the records whose images are given (as `cards::by_ids` reads them), by
 /// internal ID.
 pub async fn cards_of_images(
@@ -168,20 +190,7 @@ pub async fn cards_of_images(
         &segments,
     )
     .await?;
-    let keys = names(
-        conn,
-        backend,
-        "SELECT id, key FROM custom_fields WHERE id IN (",
-        &fields,
-    )
-    .await?;
-    let types = names(
-        conn,
-        backend,
-        "SELECT id, field_type FROM custom_fields WHERE id IN (",
-        &fields,
-    )
-    .await?;
+    let fields = custom_fields(conn, backend, &fields).await?;
     let mut out = HashMap::with_capacity(images.len());
     for (id, image) in images {
         let Some(record) = rows(image, "records").into_iter().next() else {
@@ -200,7 +209,7 @@ pub async fn cards_of_images(
             *id,
             card_from_parts(
                 &row,
-                children(image, &users, &campaigns, &segments, &keys, &types)?,
+                children(image, &users, &campaigns, &segments, &fields)?,
             )?,
         );
     }
@@ -212,8 +221,7 @@ fn children(
     users: &HashMap<i64, String>,
     campaigns: &HashMap<i64, String>,
     segments: &HashMap<i64, String>,
-    keys: &HashMap<i64, String>,
-    types: &HashMap<i64, String>,
+    fields: &HashMap<i64, (String, FieldType)>,
 ) -> Result<Children> {
     let missing = |what: &str, id: Option<i64>| {
         StoreError::Corrupt(format!("{what} {} of a snapshot is gone", id.unwrap_or(0)))
@@ -265,16 +273,10 @@ fn children(
         .collect();
     for v in rows(image, "custom_values") {
         let field = int(&v, "field_id");
-        let (Some(key), Some(t)) = (
-            field.and_then(|f| keys.get(&f)),
-            field.and_then(|f| types.get(&f)),
-        ) else {
+        let Some((key, t)) = field.and_then(|f| fields.get(&f)) else {
             return Err(missing("custom field", field));
         };
-        c.custom_types.insert(
-            key.clone(),
-            FieldType::parse(t).map_err(|e| StoreError::Corrupt(e.message))?,
-        );
+        c.custom_types.insert(key.clone(), *t);
         c.custom
             .insert(key.clone(), text(&v, "value").unwrap_or_default());
     }
