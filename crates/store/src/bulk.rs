@@ -12,8 +12,10 @@ use crate::records::{TableRows, email_rows, phone_rows, sort_keys, tag_rows};
 use crate::{Backend, Result, StoreError};
 
 mod loader;
+mod pg_writer;
 mod writer;
 pub use loader::*;
+pub use pg_writer::PgWriter;
 pub use writer::SqliteWriter;
 
 /// A record ready to store: validated and normalized.
@@ -95,12 +97,31 @@ fn record_row(r: &NewRecord, id: i64, organization_id: Option<i64>) -> Vec<Param
     row
 }
 
+/// The records rows of `records` stored as `ids` (a person's organization in the same
+/// batch by its ID there).
+fn record_rows(records: &[NewRecord], ids: &[i64]) -> Vec<Vec<Param>> {
+    records
+        .iter()
+        .zip(ids)
+        .map(|(r, id)| {
+            record_row(
+                r,
+                *id,
+                r.organization_in_batch
+                    .map(|i| ids[i])
+                    .or(r.organization_id),
+            )
+        })
+        .collect()
+}
+
 /// The child rows of a record, in an order that satisfies foreign keys. Cases take IDs from
-/// `next_case` (assigned up front, like records', so classifier history needs no round trip).
+/// `case_ids` (assigned up front, like records', so classifier history needs no round trip;
+/// SQLite counts up from the largest, PostgreSQL draws them from the sequence).
 fn child_rows(
     r: &NewRecord,
     id: i64,
-    next_case: &mut i64,
+    case_ids: &mut impl Iterator<Item = i64>,
     field_ids: &HashMap<String, i64>,
 ) -> Vec<TableRows> {
     let custom = r
@@ -126,8 +147,10 @@ fn child_rows(
     let mut cases = Vec::new();
     let mut history = Vec::new();
     for c in &r.cases {
-        let case_id = *next_case;
-        *next_case += 1;
+        let Some(case_id) = case_ids.next() else {
+            // Every caller gives an ID for each case (an endless count, or one per case).
+            break;
+        };
         let modified = c
             .classifiers
             .last()
@@ -218,18 +241,24 @@ async fn settle_public_ids(conn: &mut AnyConnection, records: &mut [NewRecord]) 
             .iter()
             .map(|r| r.try_get(0))
             .collect::<std::result::Result<_, _>>()?;
-        let mut seen = HashSet::new();
-        let mut redrawn = false;
-        for r in records.iter_mut() {
-            if taken.contains(&r.public_id) || !seen.insert(r.public_id.clone()) {
-                r.public_id = PublicId::generate().as_str().to_string();
-                redrawn = true;
-            }
-        }
-        if !redrawn {
+        if !redraw_taken(records, &taken) {
             return Ok(());
         }
     }
+}
+
+/// Draws new public IDs for records whose ID is `taken` or repeats an earlier one of the
+/// batch; whether any was drawn (then they must be checked again).
+fn redraw_taken(records: &mut [NewRecord], taken: &HashSet<String>) -> bool {
+    let mut seen = HashSet::new();
+    let mut redrawn = false;
+    for r in records.iter_mut() {
+        if taken.contains(&r.public_id) || !seen.insert(r.public_id.clone()) {
+            r.public_id = PublicId::generate().as_str().to_string();
+            redrawn = true;
+        }
+    }
+    redrawn
 }
 
 /// Inserts `records` with internal IDs from `first_id` through multi-row statements (the
@@ -293,35 +322,23 @@ async fn insert_records_then(
 ) -> Result<Vec<i64>> {
     settle_public_ids(conn, records).await?;
     let ids: Vec<i64> = (0..records.len() as i64).map(|i| first_id + i).collect();
-    let rows: Vec<Vec<Param>> = records
-        .iter()
-        .zip(&ids)
-        .map(|(r, id)| {
-            record_row(
-                r,
-                *id,
-                r.organization_in_batch
-                    .map(|i| ids[i])
-                    .or(r.organization_id),
-            )
-        })
-        .collect();
+    let rows = record_rows(records, &ids);
     let postgres = conn.backend_name().eq_ignore_ascii_case("postgresql");
     for s in json_insert("records", &record_columns(), &rows, postgres) {
         s.query().execute(&mut *conn).await?;
     }
     drop(rows);
-    let mut next_case: i64 = match children.next_case {
+    let mut case_ids = match children.next_case {
         Some(n) => n,
         None => sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
             .fetch_one(&mut *conn)
             .await?
             .try_get(0)?,
-    };
+    }..;
     for (r, id) in records.iter().zip(&ids) {
-        children.add(child_rows(r, *id, &mut next_case, field_ids));
+        children.add(child_rows(r, *id, &mut case_ids, field_ids));
     }
-    children.next_case = Some(next_case);
+    children.next_case = Some(case_ids.start);
     Ok(ids)
 }
 

@@ -23,6 +23,18 @@ pub struct Db {
     pub sqlite_path: Option<std::path::PathBuf>,
     /// SQLite's fast path for hot point reads.
     pub reader: Option<std::sync::Arc<crate::fast::SqliteReader>>,
+    /// The PostgreSQL URL, for connections of their own (imports' COPY).
+    postgres_url: Option<Redacted>,
+}
+
+/// A URL that may hold a password: never printed.
+#[derive(Clone)]
+struct Redacted(String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -161,7 +173,16 @@ impl Db {
             backend,
             sqlite_path,
             reader,
+            postgres_url: (backend == Backend::Postgres).then_some(Redacted(url)),
         })
+    }
+
+    /// On PostgreSQL, an import writer on a connection of its own (see `bulk::PgWriter`).
+    pub async fn postgres_writer(&self) -> Result<Option<crate::bulk::PgWriter>, StoreError> {
+        match &self.postgres_url {
+            Some(Redacted(url)) => Ok(Some(crate::bulk::PgWriter::open(url).await?)),
+            None => Ok(None),
+        }
     }
 
     /// A connection of its own for a long job writing many chunks. On SQLite its WAL is

@@ -408,11 +408,13 @@ pub struct Snapshot {
     pub removed: Vec<Image>,
 }
 
+/// Operations journaled by one statement at most (11 parameters each).
+const OPERATIONS_PER_STATEMENT: usize = 64;
+
 /// Journals operations; answers their IDs in the order given. Each operation's main
 /// record must differ from the others' (the returned rows are matched by it).
 pub async fn insert_operations(
     conn: &mut AnyConnection,
-    backend: Backend,
     ops: &[(Operation, Snapshot)],
 ) -> Result<Vec<i64>> {
     let mut rows: Vec<Vec<Param>> = Vec::with_capacity(ops.len());
@@ -432,7 +434,10 @@ pub async fn insert_operations(
         ]);
     }
     let mut ids: HashMap<i64, i64> = HashMap::with_capacity(ops.len());
-    for mut s in crate::params::json_insert(
+    // Bound values, not JSON rows: a snapshot (4 KB) escaped into a JSON parameter was
+    // parsed and unescaped out of it again (the journal's INSERT was a third of a bulk
+    // merge's JSON work).
+    for mut s in crate::params::values_insert(
         "merge_operations",
         &[
             "job_id",
@@ -448,7 +453,7 @@ pub async fn insert_operations(
             "snapshot",
         ],
         &rows,
-        backend == Backend::Postgres,
+        OPERATIONS_PER_STATEMENT,
     ) {
         s.push(" RETURNING id, main_record_id");
         for row in s.query().fetch_all(&mut *conn).await? {

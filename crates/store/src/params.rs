@@ -140,6 +140,25 @@ pub fn multi_insert(
         .collect()
 }
 
+/// `INSERT INTO table (cols) VALUES (…), (…)` for `rows` in statements of at most
+/// `max_rows` rows, each a power of two of them (so that the statements take a few shapes,
+/// which the connection's statement cache keeps). For rows with long texts (snapshots):
+/// through one JSON parameter each text is escaped into it, then parsed and unescaped out
+/// of it again.
+pub fn values_insert(table: &str, cols: &[&str], rows: &[Vec<Param>], max_rows: usize) -> Vec<Sql> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let size = max_rows.min(rest.len()).max(1);
+        // The largest power of two not above `size`.
+        let size = 1usize << (usize::BITS - 1 - size.leading_zeros());
+        let (chunk, tail) = rest.split_at(size);
+        out.extend(multi_insert(table, cols, chunk, usize::MAX));
+        rest = tail;
+    }
+    out
+}
+
 /// `INSERT INTO table (cols) SELECT … FROM <rows as one JSON array>`: many rows through ONE
 /// bound parameter (sqlx binds thousands of parameters slowly, and a statement of
 /// thousands of `$n` costs SQLite more to prepare than the insert itself). PostgreSQL
@@ -286,6 +305,19 @@ mod tests {
             "INSERT INTO t (x, y) VALUES ($1, $2), ($3, $4)"
         );
         assert_eq!(stmts[1].text, "INSERT INTO t (x, y) VALUES ($1, $2)");
+    }
+
+    #[test]
+    fn values_insert_splits_rows_into_powers_of_two() {
+        let rows = vec![vec![Param::from(1), Param::from("a")]; 11];
+        let sizes: Vec<usize> = values_insert("t", &["x", "y"], &rows, 4)
+            .iter()
+            .map(|s| s.params.len() / 2)
+            .collect();
+        assert_eq!(sizes, vec![4, 4, 2, 1]);
+        let one = values_insert("t", &["x", "y"], &rows[..1], 64);
+        assert_eq!(one[0].text, "INSERT INTO t (x, y) VALUES ($1, $2)");
+        assert!(values_insert("t", &["x"], &[], 8).is_empty());
     }
 
     #[test]

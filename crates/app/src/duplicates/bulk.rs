@@ -249,6 +249,13 @@ impl App {
             }
             self.publish_progress(job.id).await;
         }
+        let merging_trigrams = Instant::now();
+        trigrams::merge_backlog(&mut conn, self.db.backend).await?;
+        tracing::info!(
+            job = job.id,
+            seconds = merging_trigrams.elapsed().as_secs_f64(),
+            "trigram segments merged"
+        );
         self.db.finish_long_job(&mut conn).await?;
         drop(conn);
         if let Some(d) = deferred {

@@ -582,7 +582,7 @@ impl App {
             .await?;
             phases.lap("trigrams");
         }
-        let ids = merge::insert_operations(&mut *tx, self.db.backend, &staged.ops).await?;
+        let ids = merge::insert_operations(&mut *tx, &staged.ops).await?;
         phases.lap("journaling");
         let mut by_search: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
         let mut out = Vec::with_capacity(ids.len());

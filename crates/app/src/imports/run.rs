@@ -118,15 +118,14 @@ pub(super) struct Run<'a> {
     dictionaries: &'a BTreeMap<String, Vec<(String, String)>>,
     /// Dry runs: match-key values of rows created by earlier chunks.
     earlier: HashMap<(MatchKey, String), u64>,
-    backend: Backend,
 }
 
 impl Run<'_> {
-    /// Whether the import goes through SQLite's writer (`imports/fast.rs`): on SQLite, an
-    /// import that only creates (no match key reads the rows of an earlier chunk, and
-    /// nothing is rolled back chunk by chunk).
-    fn only_creates_on_sqlite(&self) -> bool {
-        self.backend == Backend::Sqlite && self.keys.is_empty() && !self.spec.dry_run
+    /// Whether the import goes through the backend's own writer (`imports/fast.rs`: SQLite's
+    /// rusqlite statements, PostgreSQL's COPY): an import that only creates (no match key
+    /// reads the rows of an earlier chunk, and nothing is rolled back chunk by chunk).
+    fn only_creates(&self) -> bool {
+        self.keys.is_empty() && !self.spec.dry_run
     }
 }
 
@@ -216,9 +215,8 @@ impl App {
             custom_ids: &defs.custom_ids,
             dictionaries: &defs.dictionaries,
             earlier: HashMap::new(),
-            backend: self.db.backend,
         };
-        let outcome = if run.only_creates_on_sqlite() {
+        let outcome = if run.only_creates() {
             self.write_creates(&run, &mut rx, &mut counts, &mut done)
                 .await
         } else {

@@ -116,6 +116,18 @@ async fn a_bulk_merge_leaves_the_trigram_tables_as_their_triggers_would() {
     .try_get(0)
     .unwrap();
     assert_eq!(triggers, 7);
+    // Each table merges its segments again (the bulk transactions turned it off).
+    for (table, _) in kartoteka_store::trigrams::TRIGRAM_TABLES {
+        let automerge: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT v FROM {table}_config WHERE k = 'automerge'"
+        )))
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+        assert_eq!(automerge, 4, "{table}");
+    }
     let (_, main, _) = &pairs[0];
     let r = t
         .patch(

@@ -458,10 +458,10 @@ impl SqliteLoader {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sqlite_err)?;
         let first = super::writer::max_id_after(&tx, "records")?;
-        let mut next_case = super::writer::max_id_after(&tx, "cases")?;
+        let mut case_ids = super::writer::max_id_after(&tx, "cases")?..;
         let ids = super::writer::insert_record_rows(&tx, first, records)?;
         for (r, id) in records.iter().zip(&ids) {
-            for (table, cols, rows) in child_rows(r, *id, &mut next_case, field_ids) {
+            for (table, cols, rows) in child_rows(r, *id, &mut case_ids, field_ids) {
                 super::writer::insert_rows(&tx, table, cols, &rows, "")?;
             }
         }

@@ -85,15 +85,15 @@ impl SqliteWriter {
         let first = max_id_after(&self.conn, "records")?;
         self.first.get_or_insert(first);
         let ids = insert_record_rows(&self.conn, first, records)?;
-        let mut next_case = match self.children.next_case {
+        let mut case_ids = match self.children.next_case {
             Some(n) => n,
             None => max_id_after(&self.conn, "cases")?,
-        };
+        }..;
         for (r, id) in records.iter().zip(&ids) {
             self.children
-                .add(child_rows(r, *id, &mut next_case, field_ids));
+                .add(child_rows(r, *id, &mut case_ids, field_ids));
         }
-        self.children.next_case = Some(next_case);
+        self.children.next_case = Some(case_ids.start);
         Ok(ids)
     }
 
