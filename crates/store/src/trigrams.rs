@@ -33,7 +33,7 @@ pub struct Suspended {
 }
 
 /// FTS5's `automerge` when a table has none set.
-const FTS5_DEFAULT_AUTOMERGE: i64 = 4;
+pub const FTS5_DEFAULT_AUTOMERGE: i64 = 4;
 
 /// Sets a trigram table's `automerge` (FTS5's configuration command: the table's
 /// connections read it again).

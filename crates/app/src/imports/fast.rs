@@ -58,7 +58,7 @@ struct ChunkWrites {
 /// The backend's writer.
 enum Writer {
     Sqlite(Option<SqliteWriter>),
-    Postgres(Box<PgWriter>),
+    Postgres(PgWriter),
 }
 
 impl Writer {
@@ -122,7 +122,7 @@ impl App {
     ) -> AppResult<&'static str> {
         let job = run.job.id;
         let mut writer = match self.db.postgres_writer().await? {
-            Some(w) => Writer::Postgres(Box::new(w)),
+            Some(w) => Writer::Postgres(w),
             None => {
                 let path =
                     self.db.sqlite_path.clone().ok_or_else(|| {
@@ -196,6 +196,10 @@ impl App {
                 break;
             }
             next = rx.recv().await;
+        }
+        if matches!(writer, Writer::Sqlite(_)) {
+            let mut conn = self.db.pool.acquire().await?;
+            kartoteka_store::trigrams::merge_backlog(&mut conn, self.db.backend).await?;
         }
         outcome
     }

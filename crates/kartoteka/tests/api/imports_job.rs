@@ -510,3 +510,22 @@ async fn search(t: &TestApp, body: Value) -> Value {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn backslashes_in_cells_arrive_as_written_on_either_backend() {
+    // PostgreSQL copies created records in COPY's text format, where `\N` is NULL and
+    // `\n` a newline unless escaped.
+    let t = spawn_app().await;
+    let file = csv(&[
+        "Imię,Nazwisko,Telefon,Miasto",
+        r"Jan,Nowak\Kowalska,600 100 300,\N",
+        r"Ewa,Kos,600 100 301,Nowa\nHuta",
+    ]);
+    let i = upload_and_import(&t, "ukosniki.csv", file, json!({})).await;
+    assert_eq!(counts(&i), (2, 0, 0, 0, 0));
+    let jan = &by_phone(&t, "600100300").await[0];
+    assert_eq!(jan["last_name"], r"Nowak\Kowalska");
+    assert_eq!(jan["city"], r"\N");
+    let ewa = &by_phone(&t, "600100301").await[0];
+    assert_eq!(ewa["city"], r"Nowa\nHuta");
+}

@@ -8,6 +8,7 @@ use super::loader::sqlite_err;
 use super::*;
 use crate::imports::Journal;
 use crate::trigrams::TRIGRAM_TABLES;
+use rusqlite::OptionalExtension;
 
 /// The trigger that writes a new record's trigrams.
 const TRIGRAM_INSERT_TRIGGER: &str = "records_trgm_insert";
@@ -23,6 +24,8 @@ pub struct SqliteWriter {
     trigger: Option<String>,
     /// Child rows of the transaction's records, written table by table at its commit.
     children: ChildRows,
+    /// The trigram tables' `automerge` settings while the transaction has them off.
+    automerge: Vec<i64>,
 }
 
 impl SqliteWriter {
@@ -40,6 +43,7 @@ impl SqliteWriter {
             first: None,
             trigger: None,
             children: ChildRows::default(),
+            automerge: Vec::new(),
         })
     }
 
@@ -72,6 +76,33 @@ impl SqliteWriter {
         }
         self.trigger = trigger;
         self.first = None;
+        // As a bulk merge's transactions (`trigrams::suspend`): FTS5 merges no segments
+        // while the transaction writes, the import merges them once at its end.
+        self.automerge.clear();
+        for (table, _) in TRIGRAM_TABLES {
+            let was: Option<i64> = self
+                .conn
+                .query_row(
+                    &format!("SELECT v FROM {table}_config WHERE k = 'automerge'"),
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sqlite_err)?;
+            self.set_automerge(table, 0)?;
+            self.automerge
+                .push(was.unwrap_or(crate::trigrams::FTS5_DEFAULT_AUTOMERGE));
+        }
+        Ok(())
+    }
+
+    fn set_automerge(&self, table: &str, value: i64) -> Result<()> {
+        self.conn
+            .execute(
+                &format!("INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?1)"),
+                [value],
+            )
+            .map_err(sqlite_err)?;
         Ok(())
     }
 
@@ -135,6 +166,12 @@ impl SqliteWriter {
                 }
             }
             self.conn.execute_batch(&sql).map_err(sqlite_err)?;
+        }
+        for ((table, _), was) in TRIGRAM_TABLES
+            .iter()
+            .zip(std::mem::take(&mut self.automerge))
+        {
+            self.set_automerge(table, was)?;
         }
         self.conn.execute_batch("COMMIT").map_err(sqlite_err)
     }
