@@ -35,15 +35,22 @@ pub struct Suspended {
 /// FTS5's `automerge` when a table has none set.
 pub const FTS5_DEFAULT_AUTOMERGE: i64 = 4;
 
-/// Sets a trigram table's `automerge` (FTS5's configuration command: the table's
+/// A trigram table's `automerge` setting, if it has one (else FTS5's default).
+pub(crate) fn read_automerge_sql(table: &str) -> String {
+    format!("SELECT v FROM {table}_config WHERE k = 'automerge'")
+}
+
+/// Sets a trigram table's `automerge` to `$1` (FTS5's configuration command: the table's
 /// connections read it again).
+pub(crate) fn set_automerge_sql(table: &str) -> String {
+    format!("INSERT INTO {table} ({table}, rank) VALUES ('automerge', $1)")
+}
+
 async fn set_automerge(conn: &mut AnyConnection, table: &str, value: i64) -> Result<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {table} ({table}, rank) VALUES ('automerge', $1)"
-    )))
-    .bind(value)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(set_automerge_sql(table)))
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -79,16 +86,11 @@ pub async fn suspend(conn: &mut AnyConnection, backend: Backend) -> Result<Optio
     // (FTS5's crisis merge still runs).
     let mut automerge = Vec::with_capacity(TRIGRAM_TABLES.len());
     for (table, _) in TRIGRAM_TABLES {
-        let was: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT CAST(v AS TEXT) FROM {table}_config WHERE k = 'automerge'"
-        )))
-        .fetch_optional(&mut *conn)
-        .await?;
+        let was: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(read_automerge_sql(table)))
+            .fetch_optional(&mut *conn)
+            .await?;
         set_automerge(conn, table, 0).await?;
-        automerge.push(
-            was.and_then(|v| v.parse().ok())
-                .unwrap_or(FTS5_DEFAULT_AUTOMERGE),
-        );
+        automerge.push(was.unwrap_or(FTS5_DEFAULT_AUTOMERGE));
     }
     Ok(Some(Suspended {
         triggers,
@@ -104,11 +106,11 @@ pub async fn merge_backlog(conn: &mut AnyConnection, backend: Backend) -> Result
     if backend != Backend::Sqlite {
         return Ok(());
     }
+    let mut before: i64 = sqlx::query_scalar("SELECT total_changes()")
+        .fetch_one(&mut *conn)
+        .await?;
     for (table, _) in TRIGRAM_TABLES {
         for _ in 0..MERGE_ROUNDS {
-            let before: i64 = sqlx::query_scalar("SELECT total_changes()")
-                .fetch_one(&mut *conn)
-                .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO {table} ({table}, rank) VALUES ('merge', $1)"
             )))
@@ -119,7 +121,9 @@ pub async fn merge_backlog(conn: &mut AnyConnection, backend: Backend) -> Result
                 .fetch_one(&mut *conn)
                 .await?;
             // FTS5: fewer than two changes mean the round had nothing left to merge.
-            if after - before < 2 {
+            let idle = after - before < 2;
+            before = after;
+            if idle {
                 break;
             }
         }

@@ -197,10 +197,9 @@ impl App {
             }
             next = rx.recv().await;
         }
-        if matches!(writer, Writer::Sqlite(_)) {
-            let mut conn = self.db.pool.acquire().await?;
-            kartoteka_store::trigrams::merge_backlog(&mut conn, self.db.backend).await?;
-        }
+        // The trigram segments SQLite's writer left unmerged (nothing on PostgreSQL).
+        let mut conn = self.db.pool.acquire().await?;
+        kartoteka_store::trigrams::merge_backlog(&mut conn, self.db.backend).await?;
         outcome
     }
 }

@@ -82,11 +82,9 @@ impl SqliteWriter {
         for (table, _) in TRIGRAM_TABLES {
             let was: Option<i64> = self
                 .conn
-                .query_row(
-                    &format!("SELECT v FROM {table}_config WHERE k = 'automerge'"),
-                    [],
-                    |r| r.get(0),
-                )
+                .query_row(&crate::trigrams::read_automerge_sql(table), [], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(sqlite_err)?;
             self.set_automerge(table, 0)?;
@@ -98,10 +96,7 @@ impl SqliteWriter {
 
     fn set_automerge(&self, table: &str, value: i64) -> Result<()> {
         self.conn
-            .execute(
-                &format!("INSERT INTO {table} ({table}, rank) VALUES ('automerge', ?1)"),
-                [value],
-            )
+            .execute(&crate::trigrams::set_automerge_sql(table), [value])
             .map_err(sqlite_err)?;
         Ok(())
     }
