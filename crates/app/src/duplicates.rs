@@ -237,6 +237,7 @@ impl App {
         for (i, g) in groups.iter_mut().enumerate() {
             g.position = i as i64 + 1;
         }
+        let built_at = started.elapsed();
         // On SQLite the groups go in through a connection of their own first; a server
         // that dies before the job's result is written runs the search again, which
         // starts by deleting them.
@@ -262,8 +263,17 @@ impl App {
             "seconds_to_find": found_at.as_secs_f64(),
             "seconds": started.elapsed().as_secs_f64(),
         });
+        let stored_at = started.elapsed();
         jobs::advance(&mut tx, job.id, 1, 1, &result.to_string(), now_ms()).await?;
         tx.commit().await?;
+        tracing::debug!(
+            job = job.id,
+            finding = found_at.as_secs_f64(),
+            building = (built_at - found_at).as_secs_f64(),
+            storing = (stored_at - built_at).as_secs_f64(),
+            ending = (started.elapsed() - stored_at).as_secs_f64(),
+            "duplicate search timed"
+        );
         crate::jobs::drop_in_background(groups);
         Ok("done")
     }
@@ -445,8 +455,8 @@ impl App {
             .into_iter()
             .map(|g| {
                 let mut ties = g.ties;
-                if !unmasked && let Some(vs) = ties.get_mut("pesel") {
-                    *vs = vs.iter().map(|v| crate::views::mask_pesel(v)).collect();
+                if !unmasked {
+                    ties.map_values("pesel", crate::views::mask_pesel);
                 }
                 let ties = serde_json::to_value(ties).unwrap_or(Value::Null);
                 GroupView {

@@ -132,8 +132,104 @@ impl<'de> Deserialize<'de> for Criterion {
     }
 }
 
-/// The values that tie a group, per criterion key.
-pub type Ties = BTreeMap<String, BTreeSet<String>>;
+/// The values that tie a group, per criterion key: the keys in order, each with its values
+/// in order and without repeats; serialized as a JSON object of arrays. A vector, not a
+/// `BTreeMap` of `BTreeSet`s: a search by names ties a quarter of a million groups at 1M
+/// records, and the maps' nodes (room for eleven entries each) took ~1.6 KB a group, 400 MB
+/// of fresh pages the kernel zeroed, against ~350 bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ties(Vec<(String, Vec<String>)>);
+
+impl Ties {
+    pub fn new() -> Ties {
+        Ties(Vec::new())
+    }
+
+    /// Empty, with room for `keys` criteria.
+    pub fn with_capacity(keys: usize) -> Ties {
+        Ties(Vec::with_capacity(keys))
+    }
+
+    /// Adds `value` to the values of `key` (nothing when it is there already).
+    pub fn insert(&mut self, key: &str, value: String) {
+        let at = match self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Ok(at) => at,
+            Err(at) => {
+                self.0.insert(at, (key.to_string(), Vec::with_capacity(1)));
+                at
+            }
+        };
+        let values = &mut self.0[at].1;
+        if let Err(i) = values.binary_search(&value) {
+            values.insert(i, value);
+        }
+    }
+
+    /// The values of `key`, in order.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|at| self.0[at].1.as_slice())
+    }
+
+    /// Rewrites each value of `key` with `f` (the order and uniqueness are then the
+    /// caller's: for display only).
+    pub fn map_values(&mut self, key: &str, f: impl Fn(&str) -> String) {
+        if let Ok(at) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            for v in &mut self.0[at].1 {
+                *v = f(v);
+            }
+        }
+    }
+
+    /// (key, values), keys in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// The first value of the first key: how a list sorts groups by value.
+    pub fn first_value(&self) -> Option<&str> {
+        self.0.first()?.1.first().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Ties {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Ties {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Ties, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Ties;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of arrays of values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Ties, A::Error> {
+                let mut ties = Ties::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some((k, values)) = m.next_entry::<String, Vec<String>>()? {
+                    for v in values {
+                        ties.insert(&k, v);
+                    }
+                }
+                Ok(ties)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
 
 /// A group of duplicates found: its members (internal IDs) and the values tying it.
 #[derive(Debug, Clone, PartialEq)]
@@ -253,7 +349,7 @@ impl Grouper {
             if let Some(g) = by_root.get_mut(&r) {
                 for (i, v) in values {
                     if let Some(k) = keys.get(i) {
-                        g.ties.entry(k.clone()).or_default().insert(v);
+                        g.ties.insert(k, v);
                     }
                 }
             }

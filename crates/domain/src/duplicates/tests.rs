@@ -59,7 +59,7 @@ fn groups_are_connected_components() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0].members, vec![1, 2, 3]);
     assert_eq!(
-        groups[0].ties["phone"].iter().cloned().collect::<Vec<_>>(),
+        groups[0].ties.get("phone").unwrap_or_default().to_vec(),
         vec!["+48600".to_string(), "+48601".to_string()]
     );
     assert_eq!(groups[1].members, vec![7, 9]);
@@ -201,4 +201,34 @@ fn merge_takes_the_most_recently_changed_value() {
     let diff = differing(&members);
     let keys: Vec<&str> = diff.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, vec!["city", "last_name"]);
+}
+
+#[test]
+fn ties_keep_keys_and_values_in_order_without_repeats_and_read_back_as_stored() {
+    let mut t = Ties::with_capacity(2);
+    t.insert("phone", "+48601".into());
+    t.insert("city", "krakow".into());
+    t.insert("phone", "+48600".into());
+    t.insert("phone", "+48601".into());
+    assert_eq!(t.first_value(), Some("krakow"));
+    assert_eq!(
+        t.get("phone"),
+        Some(&["+48600".to_string(), "+48601".to_string()][..])
+    );
+    assert_eq!(t.get("email"), None);
+    let text = serde_json::to_string(&t).unwrap_or_default();
+    // The JSON object of arrays that the searches stored as a map of sets before.
+    assert_eq!(text, r#"{"city":["krakow"],"phone":["+48600","+48601"]}"#);
+    let back: Ties = serde_json::from_str(&text).unwrap_or_default();
+    assert_eq!(back, t);
+    let unordered: Ties =
+        serde_json::from_str(r#"{"phone":["+48601","+48600"],"city":["krakow"]}"#)
+            .unwrap_or_default();
+    assert_eq!(unordered, t);
+    t.map_values("phone", |v| v.replace("+48", "0"));
+    assert_eq!(
+        t.get("phone"),
+        Some(&["0600".to_string(), "0601".to_string()][..])
+    );
+    assert!(Ties::new().is_empty());
 }

@@ -131,11 +131,11 @@ impl Partition {
         };
         let mut groups = Vec::with_capacity(runs().count());
         for same in runs() {
-            let mut ties = Ties::new();
+            let mut ties = Ties::with_capacity(keys.len());
             let mut excluded_link = false;
             for (k, v) in keys.iter().zip(scan.key(same[0].2).split(SEP)) {
                 excluded_link |= exclusions.contains(v);
-                ties.entry(k.clone()).or_default().insert(v.to_string());
+                ties.insert(k, v.to_string());
             }
             let mut at: Vec<u32> = same.iter().map(|m| m.2).collect();
             at.sort_unstable_by_key(|&i| scan.ids[i as usize]);
@@ -162,6 +162,7 @@ pub(super) fn partition(
     exclusions: &BTreeSet<String>,
 ) -> Result<Vec<Found>> {
     let e = crate::fast::err;
+    let started = std::time::Instant::now();
     let mut p = Partition::new(keys.len());
     reader.each_row(sql, |row| {
         let text = |i: usize| -> Result<&str> {
@@ -175,5 +176,12 @@ pub(super) fn partition(
             |i| text(i + 4),
         )
     })?;
-    Ok(p.finish(keys, exclusions))
+    let scanned = started.elapsed();
+    let groups = p.finish(keys, exclusions);
+    tracing::debug!(
+        scanning = scanned.as_secs_f64(),
+        partitioning = (started.elapsed() - scanned).as_secs_f64(),
+        "records partitioned by names"
+    );
+    Ok(groups)
 }
