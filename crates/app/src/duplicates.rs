@@ -15,7 +15,7 @@ use kartoteka_domain::duplicates::{Criterion, held};
 use kartoteka_domain::filter::Filter;
 use kartoteka_domain::phone::normalize_phone_query;
 use kartoteka_domain::time::{now_ms, to_rfc3339};
-use kartoteka_store::duplicates::{self as store, GroupShow, GroupSort, StoredGroup};
+use kartoteka_store::duplicates::{self as store, GroupBatch, GroupShow, GroupSort, StoredGroup};
 use kartoteka_store::filter::Where;
 use kartoteka_store::jobs::{self, Job};
 use serde::{Deserialize, Serialize};
@@ -136,6 +136,50 @@ fn normalize_exclusion(v: &str, region: &str) -> String {
     }
 }
 
+/// Groups rows of the groups found, in order, handed to `emit` a batch at a time (it
+/// answers false when the rows are no longer wanted): each group's members oldest first
+/// (`more` has the facts the search did not read) and why bulk actions leave it, if they
+/// do. Answers the groups and the records in them.
+fn group_rows(
+    found: Vec<store::Found>,
+    mut more: HashMap<i64, store::Facts>,
+    max_group: usize,
+    mut emit: impl FnMut(Vec<store::GroupRow>) -> bool,
+) -> AppResult<(usize, i64)> {
+    const BATCH: usize = 4096;
+    let (mut groups, mut records) = (0, 0);
+    let mut batch = Vec::with_capacity(BATCH);
+    for f in found {
+        let mut members: Vec<store::Facts> = (f.group.members.iter().zip(f.facts))
+            .filter_map(|(id, facts)| facts.or_else(|| more.remove(id)))
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+        let mixed = members.iter().any(|m| m.1 != members[0].1);
+        let reason = held(members.len(), max_group, mixed, f.group.excluded_link);
+        groups += 1;
+        records += members.len() as i64;
+        let group = StoredGroup {
+            position: groups as i64,
+            size: members.len() as i64,
+            records: members.into_iter().map(|m| m.0).collect(),
+            ties: f.group.ties,
+            held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
+            resolved_by: None,
+        };
+        batch.push(store::GroupRow::of(&group)?);
+        if batch.len() == BATCH && !emit(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))) {
+            return Ok((groups, records));
+        }
+    }
+    if !batch.is_empty() {
+        emit(batch);
+    }
+    Ok((groups, records))
+}
+
 impl App {
     /// Queues a duplicate search by `criteria` (1–7 field keys), limited to the records of
     /// `filter` when given.
@@ -209,56 +253,57 @@ impl App {
             .filter(|(_, facts)| facts.is_none())
             .map(|(id, _)| *id)
             .collect();
-        let mut more = if missing.is_empty() {
+        let more = if missing.is_empty() {
             HashMap::new()
         } else {
             store::member_facts(&mut conn, self.db.backend, &missing).await?
         };
-        let mut groups: Vec<StoredGroup> = Vec::with_capacity(found.len());
-        for f in found {
-            let mut members: Vec<store::Facts> = (f.group.members.iter().zip(f.facts))
-                .filter_map(|(id, facts)| facts.or_else(|| more.remove(id)))
-                .collect();
-            if members.len() < 2 {
-                continue;
-            }
-            members.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
-            let mixed = members.iter().any(|m| m.1 != members[0].1);
-            let reason = held(members.len(), spec.max_group, mixed, f.group.excluded_link);
-            groups.push(StoredGroup {
-                position: 0,
-                size: members.len() as i64,
-                records: members.into_iter().map(|m| m.0).collect(),
-                ties: f.group.ties,
-                held: reason.map(|h| h.as_str().to_string()).unwrap_or_default(),
-                resolved_by: None,
-            });
-        }
-        for (i, g) in groups.iter_mut().enumerate() {
-            g.position = i as i64 + 1;
-        }
-        let built_at = started.elapsed();
-        // On SQLite the groups go in through a connection of their own first; a server
-        // that dies before the job's result is written runs the search again, which
-        // starts by deleting them.
-        let groups = match self.db.sqlite_path.clone() {
+        let max_group = spec.max_group;
+        // On SQLite the groups go in through a connection of their own, on a thread of
+        // its own, while this one builds the later ones; a server that dies before the
+        // job's result is written runs the search again, which starts by deleting them.
+        let (counts, rows) = match self.db.sqlite_path.clone() {
             Some(path) => {
                 let id = job.id;
-                tokio::task::spawn_blocking(move || {
-                    store::save_groups_sqlite(&path, id, &groups).map(|()| groups)
+                let (send, receive) = std::sync::mpsc::sync_channel(8);
+                let saver = tokio::task::spawn_blocking(move || {
+                    store::save_groups_sqlite(&path, id, receive)
+                });
+                let built = tokio::task::spawn_blocking(move || {
+                    let counts = group_rows(found, more, max_group, |rows| {
+                        send.send(GroupBatch::Rows(rows)).is_ok()
+                    })?;
+                    // The writer commits on this; had the building failed, the channel
+                    // closes without it and the writer rolls back.
+                    let _ = send.send(GroupBatch::End);
+                    Ok::<_, AppError>(counts)
                 })
                 .await
-                .map_err(|e| AppError::Unexpected(e.to_string()))??
+                .map_err(|e| AppError::Unexpected(e.to_string()));
+                let saved = saver.await.map_err(|e| AppError::Unexpected(e.to_string()));
+                let counts = built??;
+                saved??;
+                (counts, Vec::new())
             }
-            None => groups,
+            None => tokio::task::spawn_blocking(move || {
+                let mut all = Vec::new();
+                let counts = group_rows(found, more, max_group, |rows| {
+                    all.extend(rows);
+                    true
+                })?;
+                Ok::<_, AppError>((counts, all))
+            })
+            .await
+            .map_err(|e| AppError::Unexpected(e.to_string()))??,
         };
+        let built_at = started.elapsed();
         let mut tx = self.db.begin_write_on(&mut conn).await?;
         if self.db.sqlite_path.is_none() {
-            store::save_groups(&mut tx, self.db.backend, job.id, &groups).await?;
+            store::save_groups(&mut tx, self.db.backend, job.id, &rows).await?;
         }
-        let records: i64 = groups.iter().map(|g| g.size).sum();
+        let (groups, records) = counts;
         let result = json!({
-            "groups": groups.len(),
+            "groups": groups,
             "records": records,
             "seconds_to_find": found_at.as_secs_f64(),
             "seconds": started.elapsed().as_secs_f64(),
@@ -269,12 +314,12 @@ impl App {
         tracing::debug!(
             job = job.id,
             finding = found_at.as_secs_f64(),
-            building = (built_at - found_at).as_secs_f64(),
-            storing = (stored_at - built_at).as_secs_f64(),
+            building_and_storing = (built_at - found_at).as_secs_f64(),
+            storing_elsewhere = (stored_at - built_at).as_secs_f64(),
             ending = (started.elapsed() - stored_at).as_secs_f64(),
             "duplicate search timed"
         );
-        crate::jobs::drop_in_background(groups);
+        crate::jobs::drop_in_background(rows);
         Ok("done")
     }
 

@@ -92,6 +92,19 @@ impl SqliteReader {
         self.with(|conn| query(conn, sql, map))
     }
 
+    /// The lowest and the highest rowid of `table` (0, 0 when empty): the two ends of its
+    /// b-tree.
+    pub fn id_range(&self, table: &'static str) -> Result<(i64, i64)> {
+        self.with(|conn| {
+            conn.query_row(
+                &format!("SELECT COALESCE(MIN(rowid), 0), COALESCE(MAX(rowid), 0) FROM {table}"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(err)
+        })
+    }
+
     /// Runs a statement and hands each row to `f` as it comes (scans too large to collect
     /// as rows first). Blocking: call it off the async workers.
     pub fn each_row(

@@ -199,6 +199,45 @@ async fn custom_fields_e_mails_and_phones_in_a_filter_tie_by_their_normalized_va
 }
 
 #[tokio::test]
+async fn a_large_base_read_in_two_halves_groups_records_across_them_in_found_order() {
+    let t = spawn_app().await;
+    let person = |first: &str, last: &str, city: &str| json!({"kind": "person", "first_name": first, "last_name": last, "city": city});
+    let a = t.create(person("Jan", "Nowak", "Łódź")).await;
+    let c = t.create(person("Ewa", "Lis", "Gdańsk")).await;
+    // A record moved far up the IDs: on SQLite the names search reads the records in two
+    // halves by ID range at once (above 100,000 IDs), and the records after it land in the
+    // upper half.
+    let filler = t
+        .create(json!({"kind": "person", "first_name": "Zofia"}))
+        .await;
+    sqlx::query("UPDATE records SET id = 400000 WHERE public_id = $1")
+        .bind(id(&filler))
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
+    let b = t.create(person("JAN", "nowak", "Lodz")).await;
+    let d = t.create(person("Ewa", "Lis", "Gdańsk")).await;
+    let e = t.create(person("Ola", "Lis", "Gdańsk")).await;
+    let f = t.create(person("Ola", "Lis", "Gdańsk")).await;
+    let (sid, view) = search(
+        &t,
+        &t.admin_token,
+        json!({"criteria": ["first_name", "last_name", "city"]}),
+    )
+    .await;
+    assert_eq!(view["groups"], 3, "{view}");
+    let page = groups(&t, sid, "?sort=found").await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(ids_of(&items[0]), vec![id(&a), id(&b)]);
+    assert_eq!(
+        items[0]["ties"],
+        json!({"city": ["lodz"], "first_name": ["jan"], "last_name": ["nowak"]})
+    );
+    assert_eq!(ids_of(&items[1]), vec![id(&c), id(&d)]);
+    assert_eq!(ids_of(&items[2]), vec![id(&e), id(&f)]);
+}
+
+#[tokio::test]
 async fn name_groups_are_ordered_as_found_and_held_when_excluded_too_large_or_mixed() {
     let t = spawn_app_with(|c| {
         c.duplicate_exclusions = vec!["Kowalski".into()];

@@ -22,17 +22,37 @@ pub struct StoredGroup {
     pub resolved_by: Option<i64>,
 }
 
-/// A sortable text of a group's ties (its first value).
-fn tie_text(g: &StoredGroup) -> &str {
-    g.ties.first_value().unwrap_or_default()
+/// A group as its row stores it: the members and the ties as JSON texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow {
+    pub position: i64,
+    pub size: i64,
+    pub records: String,
+    pub ties: String,
+    /// A sortable text of the ties (their first value).
+    pub tie_text: String,
+    pub held: String,
 }
 
-/// A group's records and ties as stored: JSON texts.
-fn texts(g: &StoredGroup) -> Result<(String, String)> {
-    Ok((
-        serde_json::to_string(&g.records)?,
-        serde_json::to_string(&g.ties)?,
-    ))
+impl GroupRow {
+    pub fn of(g: &StoredGroup) -> Result<GroupRow> {
+        Ok(GroupRow {
+            position: g.position,
+            size: g.size,
+            records: serde_json::to_string(&g.records)?,
+            ties: serde_json::to_string(&g.ties)?,
+            tie_text: g.ties.first_value().unwrap_or_default().to_string(),
+            held: g.held.clone(),
+        })
+    }
+}
+
+/// What a search hands its SQLite writer: groups' rows, then the end of them.
+#[derive(Debug)]
+pub enum GroupBatch {
+    Rows(Vec<GroupRow>),
+    /// Every group was sent: the writer commits.
+    End,
 }
 
 /// Stores a search's groups.
@@ -40,23 +60,22 @@ pub async fn save_groups(
     conn: &mut AnyConnection,
     backend: Backend,
     job_id: i64,
-    groups: &[StoredGroup],
+    groups: &[GroupRow],
 ) -> Result<()> {
     let rows: Vec<Vec<Param>> = groups
         .iter()
         .map(|g| {
-            let (records, ties) = texts(g)?;
-            Ok(vec![
+            vec![
                 job_id.into(),
                 g.position.into(),
                 g.size.into(),
-                records.into(),
-                ties.into(),
-                tie_text(g).to_string().into(),
-                g.held.clone().into(),
-            ])
+                g.records.as_str().into(),
+                g.ties.as_str().into(),
+                g.tie_text.as_str().into(),
+                g.held.as_str().into(),
+            ]
         })
-        .collect::<Result<_>>()?;
+        .collect();
     for s in json_insert(
         "duplicate_groups",
         &[
@@ -72,12 +91,15 @@ pub async fn save_groups(
 
 /// SQLite: replaces a search's stored groups in one transaction of a rusqlite connection of
 /// its own, one prepared insert reused for every group (a quarter of a million groups went
-/// in several times slower as JSON rows through sqlx). Blocking: call it off the async
-/// workers.
+/// in several times slower as JSON rows through sqlx). The rows come in `batches` while
+/// the search still builds the later ones (at 1M records it builds and writes 249k groups
+/// on two threads at once); the transaction commits at `GroupBatch::End` and is rolled
+/// back when the batches stop without it (the search failed). Blocking: call it off the
+/// async workers.
 pub fn save_groups_sqlite(
     path: &std::path::Path,
     job_id: i64,
-    groups: &[StoredGroup],
+    batches: impl IntoIterator<Item = GroupBatch>,
 ) -> Result<()> {
     let e = crate::fast::err;
     let started = std::time::Instant::now();
@@ -91,38 +113,49 @@ pub fn save_groups_sqlite(
         .map_err(e)?;
     tx.execute("DELETE FROM duplicate_groups WHERE job_id = ?1", [job_id])
         .map_err(e)?;
+    let (mut ended, mut stored) = (false, 0);
     {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO duplicate_groups (job_id, position, size, records, ties, tie_text, held) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        // Rows go in 64 to a statement (one row at a time, binding and stepping cost as
+        // much as SQLite's own insert).
+        const MANY: usize = 64;
+        let sql = |n: usize| {
+            let one = "(?, ?, ?, ?, ?, ?, ?)";
+            format!(
+                "INSERT INTO duplicate_groups (job_id, position, size, records, ties, tie_text, held) VALUES {}",
+                vec![one; n].join(", ")
             )
-            .map_err(e)?;
-        // Two buffers for every group's JSON texts: a quarter of a million groups would
-        // otherwise allocate and free half a million strings.
-        let (mut records, mut ties) = (Vec::with_capacity(256), Vec::with_capacity(256));
-        for g in groups {
-            records.clear();
-            ties.clear();
-            serde_json::to_writer(&mut records, &g.records)?;
-            serde_json::to_writer(&mut ties, &g.ties)?;
-            insert
-                .execute(rusqlite::params![
-                    job_id,
-                    g.position,
-                    g.size,
-                    utf8(&records)?,
-                    utf8(&ties)?,
-                    tie_text(g),
-                    g.held,
-                ])
-                .map_err(e)?;
+        };
+        let mut many = tx.prepare(&sql(MANY)).map_err(e)?;
+        let mut one = tx.prepare(&sql(1)).map_err(e)?;
+        for batch in batches {
+            let rows = match batch {
+                GroupBatch::Rows(rows) => rows,
+                GroupBatch::End => {
+                    ended = true;
+                    break;
+                }
+            };
+            let mut chunks = rows.chunks_exact(MANY);
+            for chunk in &mut chunks {
+                bind_groups(&mut many, job_id, chunk)?;
+                many.raw_execute().map_err(e)?;
+            }
+            for g in chunks.remainder() {
+                bind_groups(&mut one, job_id, std::slice::from_ref(g))?;
+                one.raw_execute().map_err(e)?;
+            }
+            stored += rows.len();
         }
+    }
+    if !ended {
+        return Err(crate::StoreError::Config(
+            "the duplicate search stopped before all its groups were built".into(),
+        ));
     }
     let inserted = started.elapsed();
     tx.commit().map_err(e)?;
     tracing::debug!(
-        groups = groups.len(),
+        groups = stored,
         inserting = inserted.as_secs_f64(),
         committing = (started.elapsed() - inserted).as_secs_f64(),
         "duplicate groups stored"
@@ -130,9 +163,20 @@ pub fn save_groups_sqlite(
     Ok(())
 }
 
-/// JSON that serde_json wrote is UTF-8.
-fn utf8(b: &[u8]) -> Result<&str> {
-    std::str::from_utf8(b).map_err(|e| crate::StoreError::Corrupt(format!("group text: {e}")))
+/// Binds `rows` to the placeholders of a multi-row insert, seven a row.
+fn bind_groups(stmt: &mut rusqlite::Statement<'_>, job_id: i64, rows: &[GroupRow]) -> Result<()> {
+    let e = crate::fast::err;
+    for (i, g) in rows.iter().enumerate() {
+        let at = i * 7;
+        stmt.raw_bind_parameter(at + 1, job_id).map_err(e)?;
+        stmt.raw_bind_parameter(at + 2, g.position).map_err(e)?;
+        stmt.raw_bind_parameter(at + 3, g.size).map_err(e)?;
+        stmt.raw_bind_parameter(at + 4, &g.records).map_err(e)?;
+        stmt.raw_bind_parameter(at + 5, &g.ties).map_err(e)?;
+        stmt.raw_bind_parameter(at + 6, &g.tie_text).map_err(e)?;
+        stmt.raw_bind_parameter(at + 7, &g.held).map_err(e)?;
+    }
+    Ok(())
 }
 
 /// How a search's groups are listed.

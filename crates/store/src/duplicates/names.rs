@@ -45,6 +45,59 @@ impl Scan {
         slice(&self.keys, &self.key_ends, i as usize)
     }
 
+    /// The group of the records `same` (equal keys), members by ID.
+    fn group(
+        &self,
+        same: &[Hashed],
+        keys: &[String],
+        exclusions: &BTreeSet<String>,
+    ) -> Found {
+        let mut ties = Ties::with_capacity(keys.len());
+        let mut excluded_link = false;
+        for (k, v) in keys.iter().zip(self.key(same[0].2).split(SEP)) {
+            excluded_link |= exclusions.contains(v);
+            ties.insert(k, v.to_string());
+        }
+        let mut at: Vec<u32> = same.iter().map(|m| m.2).collect();
+        at.sort_unstable_by_key(|&i| self.ids[i as usize]);
+        Found {
+            group: FoundGroup {
+                members: at.iter().map(|&i| self.ids[i as usize]).collect(),
+                ties,
+                excluded_link,
+            },
+            facts: at.iter().map(|&i| Some(self.facts(i))).collect(),
+        }
+    }
+
+    /// Adds the records of `later` after these.
+    fn append(&mut self, later: Scan) {
+        let kinds: Vec<u8> = later.kinds.iter().map(|k| self.kind_index(k)).collect();
+        self.kind
+            .extend(later.kind.iter().map(|&k| kinds[k as usize]));
+        self.ids.extend_from_slice(&later.ids);
+        self.created.extend_from_slice(&later.created);
+        let base = self.public_ids.len();
+        self.public_ids.push_str(&later.public_ids);
+        self.public_ends
+            .extend(later.public_ends.iter().map(|e| e + base));
+        let base = self.keys.len();
+        self.keys.push_str(&later.keys);
+        self.key_ends
+            .extend(later.key_ends.iter().map(|e| e + base));
+    }
+
+    /// The index of `kind` in `kinds`, added when new.
+    fn kind_index(&mut self, kind: &str) -> u8 {
+        match self.kinds.iter().position(|x| x == kind) {
+            Some(k) => k as u8,
+            None => {
+                self.kinds.push(kind.to_string());
+                (self.kinds.len() - 1) as u8
+            }
+        }
+    }
+
     fn facts(&self, i: u32) -> Facts {
         let i = i as usize;
         (
@@ -63,18 +116,67 @@ pub(super) struct Partition {
     // them (which reads each member's key at random, a cache miss each).
     states: (std::hash::RandomState, std::hash::RandomState),
     scan: Scan,
-    hashed: Vec<(u64, u64, u32)>,
+    hashed: Vec<Hashed>,
+    sorted: bool,
 }
+
+type States = (std::hash::RandomState, std::hash::RandomState);
+
+/// A record's key hashed twice, and its index in the scan.
+type Hashed = (u64, u64, u32);
 
 impl Partition {
     /// For records compared by `n` values.
     pub(super) fn new(n: usize) -> Partition {
+        Partition::hashing(
+            n,
+            (std::hash::RandomState::new(), std::hash::RandomState::new()),
+        )
+    }
+
+    /// For records compared by `n` values, hashed with `states` (the partitions of one
+    /// search's parts hash alike).
+    fn hashing(n: usize, states: States) -> Partition {
         Partition {
             n,
-            states: (std::hash::RandomState::new(), std::hash::RandomState::new()),
+            states,
             scan: Scan::default(),
             hashed: Vec::new(),
+            sorted: false,
         }
+    }
+
+    /// Sorts the hashes: equal keys come together.
+    fn sort(&mut self) {
+        if !self.sorted {
+            self.hashed.sort_unstable();
+            self.sorted = true;
+        }
+    }
+
+    /// Adds the records of `later`, read after these (higher IDs), both sorted: its hashes
+    /// are merged into these, so the result is sorted too.
+    fn append(&mut self, mut later: Partition) {
+        self.sort();
+        later.sort();
+        let offset = self.scan.ids.len() as u32;
+        let (a, b) = (std::mem::take(&mut self.hashed), later.hashed);
+        let mut merged = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let y = (b[j].0, b[j].1, b[j].2 + offset);
+            if a[i] <= y {
+                merged.push(a[i]);
+                i += 1;
+            } else {
+                merged.push(y);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&a[i..]);
+        merged.extend(b[j..].iter().map(|&(h, g, at)| (h, g, at + offset)));
+        self.hashed = merged;
+        self.scan.append(later.scan);
     }
 
     /// Adds a record: its facts, and `value(i)` for each of the `n` values.
@@ -105,65 +207,97 @@ impl Partition {
         scan.ids.push(id);
         scan.public_ids.push_str(public_id);
         scan.public_ends.push(scan.public_ids.len());
-        let k = match scan.kinds.iter().position(|x| x == kind) {
-            Some(k) => k,
-            None => {
-                scan.kinds.push(kind.to_string());
-                scan.kinds.len() - 1
-            }
-        };
-        scan.kind.push(k as u8);
+        let k = scan.kind_index(kind);
+        scan.kind.push(k);
         scan.created.push(created);
         Ok(())
     }
 
     /// The groups of records equal in every value, with all their members' facts. `keys`
     /// names the criteria; a group tied by a value in `exclusions` is marked so.
-    pub(super) fn finish(self, keys: &[String], exclusions: &BTreeSet<String>) -> Vec<Found> {
-        let Partition {
-            scan, mut hashed, ..
-        } = self;
-        hashed.sort_unstable();
-        let runs = || {
-            hashed
-                .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
-                .filter(|run| run.len() > 1)
+    pub(super) fn finish(mut self, keys: &[String], exclusions: &BTreeSet<String>) -> Vec<Found> {
+        self.sort();
+        let Partition { scan, hashed, .. } = self;
+        // The groups in order of their first (lowest) ID, then built in two halves at once.
+        let mut runs: Vec<(i64, &[Hashed])> = hashed
+            .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+            .filter(|run| run.len() > 1)
+            .map(|run| {
+                let first = run.iter().map(|m| scan.ids[m.2 as usize]).min();
+                (first.unwrap_or_default(), run)
+            })
+            .collect();
+        runs.sort_unstable_by_key(|r| r.0);
+        let build = |runs: &[(i64, &[Hashed])]| -> Vec<Found> {
+            runs.iter()
+                .map(|(_, same)| scan.group(same, keys, exclusions))
+                .collect()
         };
-        let mut groups = Vec::with_capacity(runs().count());
-        for same in runs() {
-            let mut ties = Ties::with_capacity(keys.len());
-            let mut excluded_link = false;
-            for (k, v) in keys.iter().zip(scan.key(same[0].2).split(SEP)) {
-                excluded_link |= exclusions.contains(v);
-                ties.insert(k, v.to_string());
-            }
-            let mut at: Vec<u32> = same.iter().map(|m| m.2).collect();
-            at.sort_unstable_by_key(|&i| scan.ids[i as usize]);
-            groups.push(Found {
-                group: FoundGroup {
-                    members: at.iter().map(|&i| scan.ids[i as usize]).collect(),
-                    ties,
-                    excluded_link,
-                },
-                facts: at.iter().map(|&i| Some(scan.facts(i))).collect(),
-            });
+        if runs.len() < 10_000 {
+            return build(&runs);
         }
-        groups.sort_unstable_by_key(|g| g.group.members[0]);
-        groups
+        let (lower, upper) = runs.split_at(runs.len() / 2);
+        std::thread::scope(|s| {
+            let later = s.spawn(|| build(upper));
+            let mut groups = build(lower);
+            match later.join() {
+                Ok(more) => groups.extend(more),
+                // Not expected (building allocates only): built here then.
+                Err(_) => groups.extend(build(upper)),
+            }
+            groups
+        })
     }
 }
 
+/// Records (by ID range) above which the SQLite scan is split in two halves, each read
+/// and sorted on a thread of its own (1M records: 0.42 s read and 0.1 s sorted on one).
+const SPLIT_ABOVE: i64 = 100_000;
+
 /// SQLite: runs `sql` on the reader (`id, public_id, kind, created_at`, then one column per
-/// criterion) and partitions its rows. Blocking: call it off the async workers.
+/// criterion, its `WHERE` last) and partitions its rows. A large table is read in two
+/// halves by ID at once, on two connections. Blocking: call it off the async workers.
 pub(super) fn partition(
     reader: &SqliteReader,
     sql: &Sql,
     keys: &[String],
     exclusions: &BTreeSet<String>,
 ) -> Result<Vec<Found>> {
-    let e = crate::fast::err;
     let started = std::time::Instant::now();
-    let mut p = Partition::new(keys.len());
+    let mut first = Partition::new(keys.len());
+    let (low, high) = reader.id_range("records")?;
+    if high - low > SPLIT_ABOVE {
+        let middle = low + (high - low) / 2;
+        let mut second = Partition::hashing(keys.len(), first.states.clone());
+        let (mut lower, mut upper) = (sql.clone(), sql.clone());
+        lower.push(" AND r.id <= ").bind(middle);
+        upper.push(" AND r.id > ").bind(middle);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| scan_into(reader, &upper, &mut second));
+            let mine = scan_into(reader, &lower, &mut first);
+            let theirs = other.join().unwrap_or_else(|_| {
+                Err(crate::StoreError::Config("the scan's thread failed".into()))
+            });
+            mine.and(theirs)
+        })?;
+        first.append(second);
+    } else {
+        scan_into(reader, sql, &mut first)?;
+    }
+    let scanned = started.elapsed();
+    let p = first;
+    let groups = p.finish(keys, exclusions);
+    tracing::debug!(
+        scanning = scanned.as_secs_f64(),
+        partitioning = (started.elapsed() - scanned).as_secs_f64(),
+        "records partitioned by names"
+    );
+    Ok(groups)
+}
+
+/// Reads the rows of `sql` into `p`, then sorts its hashes.
+fn scan_into(reader: &SqliteReader, sql: &Sql, p: &mut Partition) -> Result<()> {
+    let e = crate::fast::err;
     reader.each_row(sql, |row| {
         let text = |i: usize| -> Result<&str> {
             Ok(row.get_ref(i).map_err(e)?.as_str().unwrap_or_default())
@@ -176,12 +310,84 @@ pub(super) fn partition(
             |i| text(i + 4),
         )
     })?;
-    let scanned = started.elapsed();
-    let groups = p.finish(keys, exclusions);
-    tracing::debug!(
-        scanning = scanned.as_secs_f64(),
-        partitioning = (started.elapsed() - scanned).as_secs_f64(),
-        "records partitioned by names"
-    );
-    Ok(groups)
+    p.sort();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Records 1..=n, record i keyed by `key(i)`, kinds alternating.
+    fn fill(p: &mut Partition, ids: std::ops::RangeInclusive<i64>, key: impl Fn(i64) -> String) {
+        for i in ids {
+            let k = key(i);
+            let kind = if i % 7 == 0 { "organization" } else { "person" };
+            p.push(i, &format!("P{i}"), kind, 1000 - i, |_| Ok(k.as_str()))
+                .unwrap();
+        }
+    }
+
+    fn shape(found: &[Found]) -> Vec<(Vec<i64>, Vec<String>, Vec<String>)> {
+        found
+            .iter()
+            .map(|f| {
+                (
+                    f.group.members.clone(),
+                    f.group.ties.iter().flat_map(|(_, v)| v.to_vec()).collect(),
+                    f.facts
+                        .iter()
+                        .map(|x| {
+                            x.as_ref()
+                                .map(|x| format!("{} {}", x.0, x.1))
+                                .unwrap_or_default()
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_halves_appended_group_as_one_scan_and_large_results_build_in_two_halves_in_order() {
+        // 60,000 records, 25,000 groups (more than the 10,000 above which the groups are
+        // built on two threads), groups spanning the two halves.
+        let key = |i: i64| format!("k{}", (i * 7919) % 25_000);
+        let keys = vec!["last_name".to_string()];
+        let none = BTreeSet::new();
+        let mut whole = Partition::new(1);
+        fill(&mut whole, 1..=60_000, key);
+        let mut first = Partition::new(1);
+        let mut second = Partition::hashing(1, first.states.clone());
+        // the second half starts with an organization: its kinds are listed in another
+        // order, which appending maps
+        fill(&mut first, 1..=30_995, key);
+        fill(&mut second, 30_996..=60_000, key);
+        second.sort();
+        first.append(second);
+        let (a, b) = (whole.finish(&keys, &none), first.finish(&keys, &none));
+        assert_eq!(a.len(), 25_000);
+        assert_eq!(shape(&a), shape(&b));
+        // in order of their lowest ID, members by ID, each with its own facts
+        assert!(
+            a.windows(2)
+                .all(|w| w[0].group.members[0] < w[1].group.members[0])
+        );
+        let g = &a[0];
+        assert_eq!(g.group.members[0], 1);
+        assert!(g.group.members.windows(2).all(|w| w[0] < w[1]));
+        assert!(g.group.members.iter().all(|&m| key(m) == key(1)));
+        assert_eq!(g.group.ties.get("last_name"), Some(&[key(1)][..]));
+        assert_eq!(
+            g.facts[0],
+            Some(("P1".to_string(), "person".to_string(), 999))
+        );
+        let seventh = a
+            .iter()
+            .flat_map(|f| f.group.members.iter().zip(&f.facts))
+            .find(|(m, _)| **m == 7)
+            .unwrap();
+        assert_eq!(seventh.1.as_ref().unwrap().1, "organization");
+    }
 }
