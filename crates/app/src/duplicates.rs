@@ -20,7 +20,6 @@ use kartoteka_store::filter::Where;
 use kartoteka_store::jobs::{self, Job};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::jobs::JobView;
@@ -141,7 +140,7 @@ fn normalize_exclusion(v: &str, region: &str) -> String {
 /// (`more` has the facts the search did not read) and why bulk actions leave it, if they
 /// do. Answers the groups and the records in them.
 fn group_rows(
-    found: Vec<store::Found>,
+    found: store::FoundGroups,
     mut more: HashMap<i64, store::Facts>,
     max_group: usize,
     mut emit: impl FnMut(Vec<store::GroupRow>) -> bool,
@@ -247,12 +246,7 @@ impl App {
         )
         .await?;
         let found_at = started.elapsed();
-        let missing: Vec<i64> = found
-            .iter()
-            .flat_map(|f| f.group.members.iter().zip(&f.facts))
-            .filter(|(_, facts)| facts.is_none())
-            .map(|(id, _)| *id)
-            .collect();
+        let missing = found.missing_facts();
         let more = if missing.is_empty() {
             HashMap::new()
         } else {
@@ -334,20 +328,24 @@ impl App {
         let spec: SearchSpec = serde_json::from_str(&full.params)
             .map_err(|e| AppError::Unexpected(format!("search parameters: {e}")))?;
         let mut conn = self.db.pool.acquire().await?;
-        let (groups, records) = store::count_groups(&mut conn, id, GroupShow::All).await?;
-        let (ready, ready_records) = store::count_groups(&mut conn, id, GroupShow::Ready).await?;
-        let (held, _) = store::count_groups(&mut conn, id, GroupShow::Held).await?;
-        let (resolved, _) = store::count_groups(&mut conn, id, GroupShow::Resolved).await?;
-        let rows = sqlx::query(
-            "SELECT held, COUNT(*) FROM duplicate_groups WHERE job_id = $1 AND held <> '' \
-             AND resolved_by IS NULL GROUP BY held",
-        )
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let counts = store::group_counts(&mut conn, id).await?;
+        let (mut groups, mut records, mut ready, mut ready_records) = (0, 0, 0, 0);
+        let (mut held, mut resolved) = (0, 0);
         let mut by_reason = serde_json::Map::new();
-        for r in &rows {
-            by_reason.insert(r.try_get::<String, _>(0)?, json!(r.try_get::<i64, _>(1)?));
+        for c in &counts {
+            groups += c.groups;
+            records += c.records;
+            match (c.held.as_str(), c.resolved) {
+                (_, true) => resolved += c.groups,
+                ("", false) => {
+                    ready += c.groups;
+                    ready_records += c.records;
+                }
+                (reason, false) => {
+                    held += c.groups;
+                    by_reason.insert(reason.to_string(), json!(c.groups));
+                }
+            }
         }
         let purged_at = purged_at(&job);
         Ok(SearchView {

@@ -557,7 +557,7 @@ pub async fn duplicates(
         }
         let s = best.context("no search ran")?;
         println!(
-            "  find by {label}: {} groups, {} records (ready {}, removing {}; held {}{}): {} best of {} [{}] (target {target}); that run: grouping {:.2} s, members + held + storing groups {:.2} s, job bookkeeping {:.2} s",
+            "  find by {label}: {} groups, {} records (ready {}, removing {}; held {}{}): {} best of {} [{}] (target {target}); that run: finding {:.2} s, building and storing the groups {:.2} s, job bookkeeping {:.2} s",
             s.view.groups,
             s.view.records,
             s.view.ready,
@@ -571,7 +571,7 @@ pub async fn duplicates(
             secs(s.wall),
             runs.len(),
             runs.iter()
-                .map(|(d, find)| format!("{:.2} (grouping {find:.2})", d.as_secs_f64()))
+                .map(|(d, find)| format!("{:.2} (finding {find:.2})", d.as_secs_f64()))
                 .collect::<Vec<_>>()
                 .join(", "),
             s.find,

@@ -80,6 +80,48 @@ pub struct Found {
     pub facts: Vec<Option<Facts>>,
 }
 
+/// The groups a search found: built ahead, or (searches by names) built one at a time as
+/// they are taken.
+pub enum FoundGroups {
+    Built(std::vec::IntoIter<Found>),
+    Names(Box<names::Groups>),
+}
+
+impl FoundGroups {
+    /// The members whose facts the search did not read ([`member_facts`] reads them).
+    pub fn missing_facts(&self) -> Vec<i64> {
+        match self {
+            FoundGroups::Built(groups) => groups
+                .as_slice()
+                .iter()
+                .flat_map(|f| f.group.members.iter().zip(&f.facts))
+                .filter(|(_, facts)| facts.is_none())
+                .map(|(id, _)| *id)
+                .collect(),
+            // read with the records
+            FoundGroups::Names(_) => Vec::new(),
+        }
+    }
+}
+
+impl Iterator for FoundGroups {
+    type Item = Found;
+
+    fn next(&mut self) -> Option<Found> {
+        match self {
+            FoundGroups::Built(groups) => groups.next(),
+            FoundGroups::Names(groups) => groups.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            FoundGroups::Built(groups) => groups.size_hint(),
+            FoundGroups::Names(groups) => groups.size_hint(),
+        }
+    }
+}
+
 /// Groups with the facts of `facts` attached (each record is in one group).
 fn attach(groups: Vec<FoundGroup>, mut facts: HashMap<i64, Facts>) -> Vec<Found> {
     groups
@@ -102,16 +144,17 @@ pub async fn find(
     custom_ids: &HashMap<String, i64>,
     scope: Option<&Where<'_>>,
     exclusions: &std::collections::BTreeSet<String>,
-) -> Result<Vec<Found>> {
+) -> Result<FoundGroups> {
     let keys: Vec<String> = criteria.iter().map(Criterion::key).collect();
     let Some(driver) = (0..criteria.len()).min_by_key(|&i| rank(&criteria[i])) else {
-        return Ok(Vec::new());
+        return Ok(FoundGroups::Built(Vec::new().into_iter()));
     };
     let name_like = criteria
         .iter()
         .all(|c| matches!(c, Criterion::Field(_)) && rank(c) >= 7);
     if name_like {
-        return partitioned(conn, reader, criteria, scope, &keys, exclusions).await;
+        let groups = partitioned(conn, reader, criteria, scope, &keys, exclusions).await?;
+        return Ok(FoundGroups::Names(Box::new(groups)));
     }
     let mut grouper = Grouper::with_exclusions(exclusions.clone());
     let (buckets, facts) =
@@ -122,7 +165,9 @@ pub async fn find(
             grouper.add(&ids, vec![(driver, value)]);
         }
         let groups = grouper.finish(&keys);
-        return Ok(attach(groups, facts.get().await?));
+        return Ok(FoundGroups::Built(
+            attach(groups, facts.get().await?).into_iter(),
+        ));
     }
     // The other criteria's values of every candidate.
     let candidates = members(&buckets);
@@ -163,7 +208,9 @@ pub async fn find(
         }
     }
     let groups = grouper.finish(&keys);
-    Ok(attach(groups, facts.get().await?))
+    Ok(FoundGroups::Built(
+        attach(groups, facts.get().await?).into_iter(),
+    ))
 }
 
 /// Splits a clique further by each remaining many-valued criterion (records sharing one of
@@ -203,7 +250,7 @@ async fn partitioned(
     scope: Option<&Where<'_>>,
     keys: &[String],
     exclusions: &std::collections::BTreeSet<String>,
-) -> Result<Vec<Found>> {
+) -> Result<names::Groups> {
     let cols: Vec<&str> = criteria
         .iter()
         .map(|c| match c {
