@@ -290,11 +290,12 @@ impl App {
             .await
             .map_err(|e| AppError::Unexpected(e.to_string()))??,
         };
+        // On PostgreSQL they are copied in on a connection of their own.
+        if let Some(mut writer) = self.db.postgres_writer().await? {
+            writer.save_groups(job.id, &rows).await?;
+        }
         let built_at = started.elapsed();
         let mut tx = self.db.begin_write_on(&mut conn).await?;
-        if self.db.sqlite_path.is_none() {
-            store::save_groups(&mut tx, self.db.backend, job.id, &rows).await?;
-        }
         let (groups, records) = counts;
         let result = json!({
             "groups": groups,

@@ -99,6 +99,50 @@ impl PgWriter {
     }
 }
 
+impl PgWriter {
+    /// Replaces a duplicate search's stored groups in one transaction of its own, copied
+    /// in (249k groups as multi-row JSON statements took 3.6 s at 1M records).
+    pub async fn save_groups(
+        &mut self,
+        job_id: i64,
+        groups: &[crate::duplicates::GroupRow],
+    ) -> Result<()> {
+        self.begin().await?;
+        sqlx::query("DELETE FROM duplicate_groups WHERE job_id = $1")
+            .bind(job_id)
+            .execute(&mut self.conn)
+            .await?;
+        let mut copy = self
+            .conn
+            .copy_in_raw(
+                "COPY duplicate_groups (job_id, position, size, records, ties, tie_text, held) \
+                 FROM STDIN",
+            )
+            .await?;
+        for chunk in groups.chunks(4096) {
+            let mut buf = Vec::with_capacity(chunk.len() * 160);
+            for g in chunk {
+                copy_line(
+                    &mut buf,
+                    &[
+                        Param::from(job_id),
+                        g.position.into(),
+                        g.size.into(),
+                        g.records.as_str().into(),
+                        g.ties.as_str().into(),
+                        g.tie_text.as_str().into(),
+                        g.held.as_str().into(),
+                    ],
+                );
+            }
+            copy.send(buf).await?;
+        }
+        copy.finish().await?;
+        sqlx::raw_sql("COMMIT").execute(&mut self.conn).await?;
+        Ok(())
+    }
+}
+
 /// `n` new IDs from `table`'s identity sequence, ascending.
 async fn next_ids(conn: &mut PgConnection, table: &'static str, n: usize) -> Result<Vec<i64>> {
     if n == 0 {

@@ -6,8 +6,8 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 use super::CHUNK;
-use crate::params::{Param, Sql, json_insert};
-use crate::{Backend, Result};
+use crate::Result;
+use crate::params::{Param, Sql};
 
 /// A stored group of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,40 +53,6 @@ pub enum GroupBatch {
     Rows(Vec<GroupRow>),
     /// Every group was sent: the writer commits.
     End,
-}
-
-/// Stores a search's groups.
-pub async fn save_groups(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    job_id: i64,
-    groups: &[GroupRow],
-) -> Result<()> {
-    let rows: Vec<Vec<Param>> = groups
-        .iter()
-        .map(|g| {
-            vec![
-                job_id.into(),
-                g.position.into(),
-                g.size.into(),
-                g.records.as_str().into(),
-                g.ties.as_str().into(),
-                g.tie_text.as_str().into(),
-                g.held.as_str().into(),
-            ]
-        })
-        .collect();
-    for s in json_insert(
-        "duplicate_groups",
-        &[
-            "job_id", "position", "size", "records", "ties", "tie_text", "held",
-        ],
-        &rows,
-        backend == Backend::Postgres,
-    ) {
-        s.query().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// SQLite: replaces a search's stored groups in one transaction of a rusqlite connection of
