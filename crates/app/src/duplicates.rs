@@ -230,11 +230,6 @@ impl App {
             None => None,
         };
         let mut conn = self.db.pool.acquire().await?;
-        // A search that ran before (the server restarted meanwhile) starts again.
-        sqlx::query("DELETE FROM duplicate_groups WHERE job_id = $1")
-            .bind(job.id)
-            .execute(&mut *conn)
-            .await?;
         let found = store::find(
             &mut conn,
             self.db.backend,
@@ -255,7 +250,8 @@ impl App {
         let max_group = spec.max_group;
         // On SQLite the groups go in through a connection of their own, on a thread of
         // its own, while this one builds the later ones; a server that dies before the
-        // job's result is written runs the search again, which starts by deleting them.
+        // job's result is written runs the search again, and either writer replaces the job's
+        // groups (it deletes them first, in its transaction).
         let (counts, rows) = match self.db.sqlite_path.clone() {
             Some(path) => {
                 let id = job.id;
@@ -303,15 +299,13 @@ impl App {
             "seconds_to_find": found_at.as_secs_f64(),
             "seconds": started.elapsed().as_secs_f64(),
         });
-        let stored_at = started.elapsed();
         jobs::advance(&mut tx, job.id, 1, 1, &result.to_string(), now_ms()).await?;
         tx.commit().await?;
         tracing::debug!(
             job = job.id,
             finding = found_at.as_secs_f64(),
             building_and_storing = (built_at - found_at).as_secs_f64(),
-            storing_elsewhere = (stored_at - built_at).as_secs_f64(),
-            ending = (started.elapsed() - stored_at).as_secs_f64(),
+            ending = (started.elapsed() - built_at).as_secs_f64(),
             "duplicate search timed"
         );
         crate::jobs::drop_in_background(rows);
